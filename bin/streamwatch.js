@@ -1,0 +1,22 @@
+#!/usr/bin/env node
+// Entry point. streamwatch targets Node 24 LTS (>= 22.22). When started by an
+// older Node (a system Node 20, say), re-run the same command under the Node
+// that `npm ci` installed into node_modules (the `node` package), so the CLI
+// works on a machine whose system Node is too old.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+
+const [major, minor] = process.versions.node.split('.').map(Number);
+const modern = major > 22 || (major === 22 && minor >= 22);
+if (!modern) {
+  const bundled = fileURLToPath(new URL('../node_modules/node/bin/node', import.meta.url));
+  if (!existsSync(bundled)) {
+    process.stderr.write(`streamwatch: needs Node >= 22.22 (this is ${process.version}); run 'npm ci' to install the project's Node 24\n`);
+    process.exit(1);
+  }
+  const child = spawnSync(bundled, [fileURLToPath(import.meta.url), ...process.argv.slice(2)], { stdio: 'inherit' });
+  if (child.signal) process.kill(process.pid, child.signal);
+  process.exit(child.status ?? 1);
+}
+await import('../src/cli/main.ts');

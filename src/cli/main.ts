@@ -1,0 +1,43 @@
+// The streamwatch command: finds the command module and runs it. Commands
+// only parse arguments and wire parts together.
+import { StreamwatchError, UsageError } from '../errors.ts';
+
+type CommandModule = { run(argv: string[]): Promise<number> };
+
+const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+};
+
+const usage = `usage: streamwatch <command> [options]
+
+commands:
+${Object.entries(commands).map(([name, c]) => `  ${name.padEnd(10)} ${c.summary}`).join('\n')}
+
+'streamwatch <command> --help' describes a command.
+`;
+
+async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    process.stdout.write(usage);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    process.stdout.write('streamwatch 0.1.0\n');
+    return 0;
+  }
+  const command = commands[name];
+  if (!command) throw new UsageError(`unknown command '${name}' (see streamwatch --help)`);
+  return (await command.load()).run(rest);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof StreamwatchError) {
+    process.stderr.write(`streamwatch: ${error.message}${error.code === 'SW_ERR_USAGE' ? '' : ` [${error.code}]`}\n`);
+    process.exitCode = error instanceof UsageError ? 2 : 1;
+  } else {
+    process.stderr.write(`streamwatch: internal error: ${(error as Error)?.stack ?? String(error)}\n`);
+    process.exitCode = 1;
+  }
+}
