@@ -1,0 +1,83 @@
+// `streamwatch job ...`: the batch jobs, files in, files out.
+import { UsageError } from '../../errors.ts';
+import { runMetricBatch, type MetricBatchInput } from '../../io/metric-batch.ts';
+import { defaultThresholds, METRIC_PAIR_JOBS, parseThreshold, type MetricPairJob, type Thresholds } from '../../jobs/metric-pairs.ts';
+import { flag, parse, required, str, type Parsed } from '../args.ts';
+import { finishLine, elapsedSince } from '../report.ts';
+
+const usage = `usage:
+  streamwatch job cpu-mem  (--input COMBINED.csv | --cpu CPU.csv --mem MEM.csv) --out OUT.csv
+  streamwatch job net-disk (--input COMBINED.csv | --net NET.csv --disk DISK.csv) --out OUT.csv
+      [--trim-leading] [--rejects REJECTS.csv] [--incidents INCIDENTS.csv]
+      cpu-mem:  [--cpu-threshold 83.45] [--mem-threshold 78.92]
+      net-disk: [--net-threshold 4149.79] [--disk-threshold 1925.47]
+
+Computes 30-second windows sliding by 10 seconds per server (SEMANTICS.md
+section 3) and writes one CSV row per window, sorted by server then time.
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h') {
+    process.stdout.write(usage);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === 'cpu-mem' || name === 'net-disk') return runMetricJob(METRIC_PAIR_JOBS[name], rest);
+  throw new UsageError(`unknown job '${name}' (cpu-mem, net-disk)`);
+}
+
+async function runMetricJob(job: MetricPairJob, argv: string[]): Promise<number> {
+  const [a, b] = job.sides;
+  const parsed = parse(argv, {
+    input: { type: 'string' },
+    [a.name]: { type: 'string' },
+    [b.name]: { type: 'string' },
+    out: { type: 'string' },
+    rejects: { type: 'string' },
+    incidents: { type: 'string' },
+    'trim-leading': { type: 'boolean' },
+    [a.thresholdFlag]: { type: 'string' },
+    [b.thresholdFlag]: { type: 'string' },
+  });
+  if (flag(parsed, 'help')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const out = required(parsed, 'out');
+  const combined = str(parsed, 'input');
+  const first = str(parsed, a.name);
+  const second = str(parsed, b.name);
+  let inputs: MetricBatchInput[];
+  if (combined !== undefined) {
+    if (first !== undefined || second !== undefined) throw new UsageError(`give either --input or --${a.name} and --${b.name}, not both`);
+    inputs = [{ path: combined, sides: [a, b] }];
+  } else {
+    if (first === undefined || second === undefined) throw new UsageError(`--input, or both --${a.name} and --${b.name}, are required`);
+    inputs = [{ path: first, sides: [a] }, { path: second, sides: [b] }];
+  }
+  const thresholds = readThresholds(job, parsed);
+  const started = process.hrtime.bigint();
+  const summary = await runMetricBatch({
+    job,
+    inputs,
+    out,
+    rejects: str(parsed, 'rejects'),
+    incidents: str(parsed, 'incidents'),
+    thresholds,
+    trimLeading: flag(parsed, 'trim-leading'),
+  });
+  finishLine(`job ${job.name}: read ${summary.read} rows, rejected ${summary.rejected}, late ${summary.late}, wrote ${summary.written} rows, ${summary.incidents} incidents in ${elapsedSince(started)}${summary.passes > 1 ? ' (rows out of order: read twice)' : ''}`);
+  return 0;
+}
+
+function readThresholds(job: MetricPairJob, parsed: Parsed): Thresholds {
+  const defaults = defaultThresholds(job);
+  return [0, 1].map((i) => {
+    const name = job.sides[i]!.thresholdFlag;
+    const text = str(parsed, name);
+    if (text === undefined) return defaults[i]!;
+    const value = parseThreshold(text);
+    if (value === null) throw new UsageError(`--${name}: '${text}' is not a number`);
+    return value;
+  }) as unknown as Thresholds;
+}

@@ -1,0 +1,87 @@
+// Event-time clock: turns the event times seen on each input partition into
+// one watermark. Watermark = the smallest, over the partitions being read, of
+// the latest event time seen there, minus the allowed lateness. A partition
+// idle (no records) for longer than the idle timeout stops holding it back;
+// when every partition is idle the watermark moves on with wall-clock time,
+// so the last windows close even if no more data comes. Wall-clock time is
+// passed in by the caller: the engine never reads a clock.
+
+export interface WatermarkOptions {
+  /** Allowed lateness in ms. */
+  lateness: number;
+  /** A partition silent for this long (wall ms) stops holding the watermark back. Infinity disables. */
+  idleTimeout: number;
+}
+
+interface PartitionClock {
+  maxEventTime: number;
+  lastSeenWall: number;
+}
+
+export interface WatermarkSnapshot {
+  watermark: number;
+  partitions: Array<[string, number]>;
+}
+
+export class WatermarkClock {
+  private readonly partitions = new Map<string, PartitionClock>();
+  private current = Number.NEGATIVE_INFINITY;
+  readonly options: WatermarkOptions;
+
+  constructor(options: WatermarkOptions) {
+    this.options = options;
+  }
+
+  /** Records an event seen on a partition. */
+  observe(partition: string, eventTime: number, wallNow: number): void {
+    let clock = this.partitions.get(partition);
+    if (clock === undefined) {
+      clock = { maxEventTime: eventTime, lastSeenWall: wallNow };
+      this.partitions.set(partition, clock);
+      return;
+    }
+    if (eventTime > clock.maxEventTime) clock.maxEventTime = eventTime;
+    clock.lastSeenWall = wallNow;
+  }
+
+  /** Forgets a partition (revoked from this worker). */
+  forget(partition: string): void {
+    this.partitions.delete(partition);
+  }
+
+  /** The watermark at wall time `wallNow`; it never goes back. */
+  watermark(wallNow: number): number {
+    let lowest = Number.POSITIVE_INFINITY;
+    let highest = Number.NEGATIVE_INFINITY;
+    let lastActivity = Number.NEGATIVE_INFINITY;
+    const { idleTimeout, lateness } = this.options;
+    for (const clock of this.partitions.values()) {
+      if (clock.maxEventTime > highest) highest = clock.maxEventTime;
+      if (clock.lastSeenWall > lastActivity) lastActivity = clock.lastSeenWall;
+      if (wallNow - clock.lastSeenWall >= idleTimeout) continue;
+      if (clock.maxEventTime < lowest) lowest = clock.maxEventTime;
+    }
+    let candidate: number;
+    if (lowest !== Number.POSITIVE_INFINITY) {
+      candidate = lowest - lateness;
+    } else if (highest !== Number.NEGATIVE_INFINITY) {
+      // Every partition idle: event time advances with wall time since the last record.
+      candidate = highest - lateness + Math.max(0, wallNow - lastActivity - idleTimeout);
+    } else {
+      candidate = Number.NEGATIVE_INFINITY;
+    }
+    if (candidate > this.current) this.current = candidate;
+    return this.current;
+  }
+
+  snapshot(): WatermarkSnapshot {
+    return { watermark: this.current, partitions: [...this.partitions].map(([id, c]) => [id, c.maxEventTime]) };
+  }
+
+  /** Restores after a restart; wall times start afresh from `wallNow`. */
+  restore(snapshot: WatermarkSnapshot, wallNow: number): void {
+    this.current = snapshot.watermark;
+    this.partitions.clear();
+    for (const [id, maxEventTime] of snapshot.partitions) this.partitions.set(id, { maxEventTime, lastSeenWall: wallNow });
+  }
+}

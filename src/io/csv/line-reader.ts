@@ -1,0 +1,106 @@
+// Streams a text file line by line without loading it whole. Lines come out
+// of a buffered chunk synchronously (`next()`); only refilling the buffer is
+// asynchronous, so per-line cost stays a few string operations. Bytes are
+// decoded as latin1, which maps every byte to one character: raw lines can be
+// written back (to a rejects file) byte for byte, and ASCII data is unchanged.
+// A quoted CSV field may hold line breaks: such a record spans several lines
+// and is returned whole, numbered by its first line.
+
+import { open, type FileHandle } from 'node:fs/promises';
+import { StringDecoder } from 'node:string_decoder';
+
+const CHUNK_BYTES = 1 << 20;
+
+export class LineReader {
+  private readonly handle: FileHandle;
+  private readonly buffer = Buffer.allocUnsafe(CHUNK_BYTES);
+  private text = '';
+  private pos = 0;
+  private eof = false;
+  /** Physical line number of the line last returned (1-based). */
+  lineNumber = 0;
+  private nextLineNumber = 1;
+  /** Bytes read so far. */
+  bytesRead = 0;
+
+  private readonly decoder: StringDecoder | null;
+
+  private constructor(handle: FileHandle, encoding: 'latin1' | 'utf8') {
+    this.handle = handle;
+    this.decoder = encoding === 'utf8' ? new StringDecoder('utf8') : null;
+  }
+
+  static async open(path: string, encoding: 'latin1' | 'utf8' = 'latin1'): Promise<LineReader> {
+    return new LineReader(await open(path, 'r'), encoding);
+  }
+
+  /** The next record, null at end of file, or undefined when `fill()` must be awaited first. */
+  next(): string | null | undefined {
+    const text = this.text;
+    const newline = text.indexOf('\n', this.pos);
+    if (newline < 0) {
+      if (!this.eof) return undefined;
+      if (this.pos >= text.length) return null;
+    }
+    const end = newline < 0 ? text.length : newline;
+    let line = text.slice(this.pos, end > this.pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
+    if (line.indexOf('"') >= 0 && !quotesBalanced(line)) return this.nextQuoted();
+    this.pos = newline < 0 ? text.length : newline + 1;
+    this.lineNumber = this.nextLineNumber++;
+    if (this.lineNumber === 1) line = stripBom(line);
+    return line;
+  }
+
+  /** A record whose quoted field spans lines: take lines until the quotes balance. */
+  private nextQuoted(): string | null | undefined {
+    const text = this.text;
+    let end = this.pos;
+    let lines = 0;
+    for (;;) {
+      const newline = text.indexOf('\n', end);
+      if (newline < 0 && !this.eof) return undefined;
+      lines++;
+      const stop = newline < 0 ? text.length : newline;
+      const candidate = text.slice(this.pos, stop);
+      if (quotesBalanced(candidate) || newline < 0) {
+        this.pos = newline < 0 ? text.length : newline + 1;
+        this.lineNumber = this.nextLineNumber;
+        this.nextLineNumber += lines;
+        return candidate.endsWith('\r') ? candidate.slice(0, -1) : candidate;
+      }
+      end = newline + 1;
+    }
+  }
+
+  /** Reads the next chunk; resolves when `next()` can make progress. */
+  async fill(): Promise<void> {
+    if (this.eof) return;
+    const { bytesRead } = await this.handle.read(this.buffer, 0, CHUNK_BYTES, null);
+    this.bytesRead += bytesRead;
+    const rest = this.text.slice(this.pos);
+    this.pos = 0;
+    if (bytesRead === 0) {
+      this.eof = true;
+      this.text = rest + (this.decoder?.end() ?? '');
+      return;
+    }
+    const chunk = this.buffer.subarray(0, bytesRead);
+    this.text = rest + (this.decoder ? this.decoder.write(chunk) : chunk.toString('latin1'));
+  }
+
+  async close(): Promise<void> {
+    await this.handle.close();
+  }
+}
+
+function quotesBalanced(text: string): boolean {
+  let count = 0;
+  for (let i = text.indexOf('"'); i >= 0; i = text.indexOf('"', i + 1)) count++;
+  return count % 2 === 0;
+}
+
+function stripBom(line: string): string {
+  if (line.startsWith('\ufeff')) return line.slice(1);
+  if (line.startsWith('\u00ef\u00bb\u00bf')) return line.slice(3);
+  return line;
+}

@@ -1,0 +1,216 @@
+// Batch mode of the server-metrics jobs (the old Spark jobs): CSV files in,
+// sorted CSV files out, through the same MetricPairDetector the streaming
+// `detect` command runs.
+//
+// Order independence: batch results must not depend on row order, yet state
+// must stay bounded for large, time-ordered files. So a first pass runs with
+// a watermark that trails the inputs by `batchLateness`; if any row turns out
+// to be later than that (it would miss a window already closed), the pass is
+// abandoned and the files are read again with the watermark held back until
+// the end of input, which is exact for any order.
+
+import { formatUnits } from '../engine/decimal.ts';
+import { compareNatural } from '../engine/natural-order.ts';
+import type { Incident } from '../engine/incidents.ts';
+import type { TimeKind } from '../engine/time.ts';
+import { formatInstant } from '../engine/time.ts';
+import { StreamwatchError } from '../errors.ts';
+import { MetricPairDetector, type WindowRow } from '../jobs/metric-pair-detector.ts';
+import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs.ts';
+import { csvLine } from './csv/fields.ts';
+import { FileWriter } from './csv/file-writer.ts';
+import { LineReader } from './csv/line-reader.ts';
+import { SortedRows } from './csv/sorted-rows.ts';
+import { MetricRowParser, metricColumns, readHeader } from './metric-csv.ts';
+
+export interface MetricBatchInput {
+  path: string;
+  /** The job's sides this file feeds: both for a combined file, one for a per-topic file. */
+  sides: readonly MetricSide[];
+}
+
+export interface MetricBatchOptions {
+  job: MetricPairJob;
+  inputs: readonly MetricBatchInput[];
+  out: string;
+  rejects?: string;
+  incidents?: string;
+  thresholds: Thresholds;
+  trimLeading: boolean;
+  /** How far (ms of event time) rows may run behind before the exact second pass is needed. */
+  batchLateness?: number;
+}
+
+export interface MetricBatchSummary {
+  read: number;
+  rejected: number;
+  late: number;
+  written: number;
+  incidents: number;
+  passes: number;
+}
+
+const DEFAULT_BATCH_LATENESS = 10 * 60_000;
+const LINES_PER_TURN = 512;
+
+export const REJECTS_HEADER = 'source,line,reason,record';
+export const INCIDENTS_HEADER = 'detector,key,alert,start,end,windows,peak';
+
+export async function runMetricBatch(options: MetricBatchOptions): Promise<MetricBatchSummary> {
+  const first = await runPass(options, options.batchLateness ?? DEFAULT_BATCH_LATENESS);
+  if (first !== 'retry') return first;
+  const exact = await runPass(options, Number.POSITIVE_INFINITY);
+  if (exact === 'retry') throw new Error('unbounded pass cannot be late');
+  return { ...exact, passes: 2 };
+}
+
+interface OpenInput {
+  input: MetricBatchInput;
+  reader: LineReader;
+  parser: MetricRowParser;
+  partition: string;
+  /** For each metric column the parser reads: which side it feeds (-1 for none). */
+  sideOfColumn: Array<0 | 1 | -1>;
+  /** Largest instant read so far: the input that lags behind is read next. */
+  maxInstant: number;
+  done: boolean;
+}
+
+async function runPass(options: MetricBatchOptions, lateness: number): Promise<MetricBatchSummary | 'retry'> {
+  const { job } = options;
+  const bounded = Number.isFinite(lateness);
+  const timeKind: { kind: TimeKind | null } = { kind: null };
+  const sorted = new SortedRows('key-then-start');
+  const incidents: Incident[] = [];
+  let rowSpill: Promise<void> | undefined;
+  const detector = new MetricPairDetector(job, { thresholds: options.thresholds, trimLeading: options.trimLeading, lateness, idleTimeout: Number.POSITIVE_INFINITY }, {
+    row: (row) => {
+      const pending = sorted.add(row.key, row.start, formatRow(job, row, timeKind.kind ?? 'time-of-day'));
+      if (pending) rowSpill = pending;
+    },
+    incident: (incident, state) => {
+      if (state === 'closed') incidents.push(incident);
+    },
+  });
+
+  const inputs: OpenInput[] = [];
+  const rejects = options.rejects ? await FileWriter.create(options.rejects, 'latin1') : null;
+  rejects?.writeLine(REJECTS_HEADER);
+  let read = 0;
+  let rejected = 0;
+  try {
+    for (const [i, input] of options.inputs.entries()) {
+      let reader: LineReader;
+      try {
+        reader = await LineReader.open(input.path);
+      } catch (error) {
+        throw new StreamwatchError('SW_ERR_INPUT_NOT_FOUND', `cannot read ${input.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      }
+      const opened: OpenInput = { input, reader, parser: null as unknown as MetricRowParser, partition: String(i), sideOfColumn: [], maxInstant: Number.NEGATIVE_INFINITY, done: false };
+      inputs.push(opened);
+      const header = await readHeader(reader);
+      if (header === null) {
+        opened.done = true;
+        continue;
+      }
+      const columns = metricColumns(header, input.sides.flatMap((s) => s.fields), input.path);
+      opened.parser = new MetricRowParser(columns, timeKind);
+      opened.sideOfColumn = columns.metrics.map(({ field }) => {
+        const side = input.sides.find((s) => s.field === field);
+        return side === undefined ? -1 : side === job.sides[0] ? 0 : side === job.sides[1] ? 1 : -1;
+      });
+    }
+    const sourceName = (input: OpenInput): string => Buffer.from(input.input.path, 'utf8').toString('latin1');
+
+    for (;;) {
+      // Read from the input that lags behind, so the watermark can advance.
+      let current: OpenInput | null = null;
+      for (const input of inputs) if (!input.done && (current === null || input.maxInstant < current.maxInstant)) current = input;
+      if (current === null) break;
+      const { reader, parser, sideOfColumn, partition } = current;
+      const row = parser?.row;
+      for (let n = 0; n < LINES_PER_TURN; n++) {
+        const line = reader.next();
+        if (line === undefined) {
+          await reader.fill();
+          continue;
+        }
+        if (line === null) {
+          current.done = true;
+          break;
+        }
+        if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
+        read++;
+        if (!parser.parse(line)) {
+          rejected++;
+          if (rejects) {
+            const pending = rejects.writeLine(csvLine([sourceName(current), String(reader.lineNumber), parser.reason, line]));
+            if (pending) await pending;
+          }
+          continue;
+        }
+        if (row.instant > current.maxInstant) current.maxInstant = row.instant;
+        for (let m = 0; m < sideOfColumn.length; m++) {
+          const side = sideOfColumn[m]!;
+          if (side === -1) continue;
+          detector.add(partition, side, row.serverId, row.instant, row.units[m]!, row.scales[m]!, 0);
+        }
+      }
+      if (bounded) {
+        detector.tick(0);
+        if (detector.lateCount + detector.partlyLateCount > 0) {
+          await rejects?.abort();
+          return 'retry';
+        }
+      }
+      if (rowSpill) {
+        await rowSpill;
+        rowSpill = undefined;
+      }
+    }
+    detector.finish();
+    if (rowSpill) await rowSpill;
+
+    const out = await FileWriter.create(options.out);
+    try {
+      await out.writeLine(['server_id', 'window_start', 'window_end', ...job.columns, 'alert'].join(','));
+      await sorted.writeTo(out);
+      await out.close();
+    } catch (error) {
+      await out.abort();
+      throw error;
+    }
+    if (options.incidents) await writeIncidents(options.incidents, incidents, timeKind.kind ?? 'time-of-day');
+    await rejects?.close();
+    return { read, rejected, late: 0, written: sorted.count, incidents: incidents.length, passes: 1 };
+  } catch (error) {
+    await rejects?.abort();
+    throw error;
+  } finally {
+    await Promise.all(inputs.map((i) => i.reader.close()));
+  }
+}
+
+function formatRow(job: MetricPairJob, row: WindowRow, kind: TimeKind): string {
+  return csvLine([
+    row.key,
+    formatInstant(row.start, kind),
+    formatInstant(row.end, kind),
+    formatUnits(row.value0, job.digits),
+    formatUnits(row.value1, job.digits),
+    row.alert,
+  ]);
+}
+
+/** Writes incidents sorted by detector, key (natural order), start, alert. */
+export async function writeIncidents(path: string, incidents: Incident[], kind: TimeKind): Promise<void> {
+  incidents.sort((a, b) => (a.detector < b.detector ? -1 : a.detector > b.detector ? 1 : 0)
+    || compareNatural(a.key, b.key) || a.start - b.start || (a.alert < b.alert ? -1 : a.alert > b.alert ? 1 : 0));
+  const out = await FileWriter.create(path);
+  await out.writeLine(INCIDENTS_HEADER);
+  for (const i of incidents) {
+    const pending = out.writeLine(csvLine([i.detector, i.key, i.alert, formatInstant(i.start, kind), formatInstant(i.end, kind), String(i.windows), formatUnits(i.peakUnits, i.peakScale)]));
+    if (pending) await pending;
+  }
+  await out.close();
+}
