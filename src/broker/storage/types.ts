@@ -37,6 +37,7 @@ export const StorageErrorCode = {
   DUPLICATE_SEQUENCE_NUMBER: 46,
   INVALID_PRODUCER_EPOCH: 47,
   UNKNOWN_PRODUCER_ID: 59,
+  UNSUPPORTED_COMPRESSION_TYPE: 76,
   INVALID_RECORD: 87,
 } as const;
 
@@ -151,6 +152,8 @@ export interface CommittedOffset extends OffsetCommitEntry {
 export interface StoreCounters {
   /** fdatasync calls issued for log data (group commit: far fewer than appends). */
   fsyncs: number;
+  /** Group-commit rounds: each syncs every file written since the previous round. */
+  fsyncRounds: number;
   /** Successful append() calls. */
   appends: number;
   /** Bytes appended to logs. */
@@ -183,6 +186,12 @@ export interface BrokerStore {
   listGroupsWithOffsets(): string[];
   /** Forgets all committed offsets of a group (DeleteGroups). */
   deleteGroupOffsets(group: string): Promise<void>;
+
+  /**
+   * A producer id never handed out before by this data directory (InitProducerId),
+   * so idempotence state left in the logs can never be mistaken for a new producer's.
+   */
+  allocateProducerId(): Promise<number>;
 
   /** Deletes whole old segments by size and age in every partition. Call periodically. */
   enforceRetention(): Promise<void>;
