@@ -1,0 +1,206 @@
+// One client connection: splits frames, decodes each request with its API's
+// field table, runs the handler and writes the responses back in request
+// order. Handlers start as soon as their request arrives (so pipelined
+// Produce requests reach storage in order and share one group-commit fsync),
+// but a response waits until every earlier one on the connection is sent.
+// Whatever is ready is written with one corked burst (a single writev).
+//
+// Any grammar violation, unknown API key or handler failure closes this
+// connection only, with one log line; the client reconnects and retries.
+import type { Socket } from 'node:net';
+import { ProtocolError, KafkaError } from './protocol/errors.ts';
+import { FrameSplitter } from './protocol/frames.ts';
+import { API_VERSIONS_KEY, readRequestHeader, skipHeaderTags, writeResponseHeader } from './protocol/headers.ts';
+import type { RequestHeader } from './protocol/headers.ts';
+import { Reader } from './protocol/reader.ts';
+import { decodeStruct, encodeStruct } from './protocol/schema.ts';
+import type { Struct } from './protocol/schema.ts';
+import { Writer } from './protocol/writer.ts';
+import type { Api, RequestInfo } from './apis/api.ts';
+import { unsupportedVersionBody } from './apis/api-versions.ts';
+import type { BrokerContext, ConnectionInfo } from './apis/context.ts';
+
+/** Requests accepted but not yet answered before we stop reading from the socket. */
+const MAX_IN_FLIGHT = 512;
+
+interface Slot {
+  /** null while the handler runs; [] for "no response" (acks=0). */
+  chunks: Buffer[] | null;
+}
+
+export class Connection {
+  readonly info: ConnectionInfo;
+  private readonly socket: Socket;
+  private readonly broker: BrokerContext;
+  private readonly apis: ReadonlyMap<number, Api>;
+  private readonly splitter: FrameSplitter;
+  private readonly closer = new AbortController();
+  private readonly queue: Slot[] = [];
+  private paused = false;
+  private waitingForDrain = false;
+  private closed = false;
+
+  constructor(socket: Socket, id: number, broker: BrokerContext, apis: ReadonlyMap<number, Api>, maxRequestBytes: number) {
+    this.socket = socket;
+    this.broker = broker;
+    this.apis = apis;
+    this.splitter = new FrameSplitter(maxRequestBytes);
+    this.info = {
+      id,
+      remoteAddress: socket.remoteAddress ?? 'unknown',
+      remotePort: socket.remotePort ?? 0,
+      localAddress: socket.localAddress ?? '127.0.0.1',
+      localPort: socket.localPort ?? 0,
+      closed: this.closer.signal,
+    };
+    socket.setNoDelay(true);
+    socket.on('data', (chunk: Buffer) => this.onData(chunk));
+    socket.on('drain', () => {
+      this.waitingForDrain = false;
+      this.updateFlow();
+    });
+    socket.on('error', () => this.close());
+    socket.on('close', () => this.close());
+  }
+
+  /** Closes the connection; a reason makes it a logged "bad connection". */
+  close(reason?: string): void {
+    if (this.closed) return;
+    this.closed = true;
+    if (reason !== undefined) this.broker.log(`closing connection #${this.info.id} from ${this.info.remoteAddress}:${this.info.remotePort}: ${reason}`);
+    this.closer.abort();
+    this.queue.length = 0;
+    this.socket.destroy();
+  }
+
+  private onData(chunk: Buffer): void {
+    if (this.closed) return;
+    let frames: Buffer[];
+    try {
+      frames = this.splitter.push(chunk);
+    } catch (error) {
+      this.close((error as Error).message);
+      return;
+    }
+    for (const frame of frames) {
+      if (this.closed) return;
+      try {
+        this.onFrame(frame);
+      } catch (error) {
+        this.close(error instanceof ProtocolError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`);
+        return;
+      }
+    }
+    this.updateFlow();
+  }
+
+  private onFrame(frame: Buffer): void {
+    const reader = new Reader(frame);
+    const header = readRequestHeader(reader);
+    const api = this.apis.get(header.apiKey);
+    if (!api) throw new ProtocolError(`unknown API key ${header.apiKey} (version ${header.apiVersion})`);
+    if (header.apiVersion < api.minVersion || header.apiVersion > api.maxVersion) {
+      this.answerUnsupported(api, header);
+      return;
+    }
+    const flexible = header.apiVersion >= api.flexibleFrom;
+    if (flexible) skipHeaderTags(reader);
+    let request: Struct;
+    try {
+      request = decodeStruct(api.request, reader, header.apiVersion, flexible);
+    } catch (error) {
+      if (error instanceof ProtocolError) throw new ProtocolError(`${api.name} v${header.apiVersion}: ${error.message}`);
+      throw error;
+    }
+    const slot: Slot = { chunks: null };
+    this.queue.push(slot);
+    const info: RequestInfo = { apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection: this.info };
+    const result = api.handle(request, this.broker, info);
+    if (result instanceof Promise) {
+      result.then(
+        (response) => this.complete(slot, api, header, flexible, response),
+        (error: unknown) => this.close(`${api.name} failed: ${(error as Error)?.stack ?? String(error)}`),
+      );
+    } else {
+      this.complete(slot, api, header, flexible, result);
+    }
+  }
+
+  /**
+   * Too old or too new a version. ApiVersions answers UNSUPPORTED_VERSION in
+   * the v0 layout so the client can retry lower. Other APIs answer it when
+   * their response at that version has a top-level error_code; otherwise no
+   * valid answer exists and the connection is closed, as Kafka does.
+   */
+  private answerUnsupported(api: Api, header: RequestHeader): void {
+    const slot: Slot = { chunks: null };
+    this.queue.push(slot);
+    if (api.key === API_VERSIONS_KEY) {
+      const writer = new Writer(16);
+      writer.int32(0).int32(header.correlationId);
+      for (const chunk of unsupportedVersionBody(this.broker.apis)) writer.raw(chunk);
+      this.finishResponse(slot, writer);
+      return;
+    }
+    const errorField = api.response.find((field) => field.name === 'errorCode' && header.apiVersion >= field.min && header.apiVersion <= field.max);
+    if (!errorField || header.apiVersion < 0) {
+      throw new ProtocolError(`${api.name} v${header.apiVersion} is not supported (${api.minVersion}-${api.maxVersion})`);
+    }
+    this.broker.log(`connection #${this.info.id}: ${api.name} v${header.apiVersion} is not supported (${api.minVersion}-${api.maxVersion}), answered UNSUPPORTED_VERSION`);
+    this.complete(slot, api, header, header.apiVersion >= api.flexibleFrom, { errorCode: KafkaError.UNSUPPORTED_VERSION });
+  }
+
+  private complete(slot: Slot, api: Api, header: RequestHeader, flexible: boolean, response: Struct | null): void {
+    if (this.closed) return;
+    if (response === null) {
+      slot.chunks = [];
+      this.flush();
+      return;
+    }
+    const writer = new Writer(256);
+    writer.int32(0);
+    writeResponseHeader(writer, api.key, header.correlationId, flexible);
+    encodeStruct(api.response, response, writer, header.apiVersion, flexible);
+    this.finishResponse(slot, writer);
+  }
+
+  /** Patches the size prefix (the writer's first four bytes) and queues the frame. */
+  private finishResponse(slot: Slot, writer: Writer): void {
+    const size = writer.length - 4;
+    const chunks = writer.finish();
+    (chunks[0] as Buffer).writeInt32BE(size, 0);
+    slot.chunks = chunks;
+    this.flush();
+  }
+
+  /** Writes every response that is ready and has no unanswered request before it. */
+  private flush(): void {
+    if (this.closed) return;
+    let corked = false;
+    while (this.queue.length > 0 && (this.queue[0] as Slot).chunks !== null) {
+      const slot = this.queue.shift() as Slot;
+      for (const chunk of slot.chunks as Buffer[]) {
+        if (!corked) {
+          this.socket.cork();
+          corked = true;
+        }
+        if (!this.socket.write(chunk)) this.waitingForDrain = true;
+      }
+    }
+    if (corked) this.socket.uncork();
+    this.updateFlow();
+  }
+
+  /** Stops reading while too much is in flight or the socket's send buffer is full. */
+  private updateFlow(): void {
+    if (this.closed) return;
+    const stop = this.waitingForDrain || this.queue.length >= MAX_IN_FLIGHT;
+    if (stop && !this.paused) {
+      this.paused = true;
+      this.socket.pause();
+    } else if (!stop && this.paused) {
+      this.paused = false;
+      this.socket.resume();
+    }
+  }
+}

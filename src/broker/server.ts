@@ -1,0 +1,134 @@
+// The embedded single-node Kafka-compatible broker: a TCP listener that
+// hands each connection to a Connection, with storage and the group
+// coordinator shared by all. Usable in-process (other commands embed it:
+// port 0 picks a free port, the returned object says which) and from
+// `streamwatch broker`.
+import { createServer } from 'node:net';
+import type { Server, Socket } from 'node:net';
+import { randomBytes } from 'node:crypto';
+import { StreamwatchError } from '../errors.ts';
+import { allApis, apisByKey } from './apis/index.ts';
+import type { BrokerContext, BrokerSettings } from './apis/context.ts';
+import { Connection } from './connection.ts';
+import { openBrokerStore } from './storage/index.ts';
+import type { BrokerStore, FsyncMode } from './storage/types.ts';
+import type { GroupCoordinatorApi, GroupCoordinatorOptions } from './groups/types.ts';
+
+export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
+
+export interface BrokerOptions {
+  host?: string;
+  /** 0 picks a free port. */
+  port?: number;
+  dataDir: string;
+  fsync?: FsyncMode;
+  maxRequestBytes?: number;
+  defaultPartitions?: number;
+  autoCreateTopics?: boolean;
+  /** Address to advertise when clients must reach the broker under another name. */
+  advertisedHost?: string;
+  advertisedPort?: number;
+  /** Log lines (start, stop, bad connections); stderr by default. */
+  log?: (line: string) => void;
+  /** Injected storage/coordinator (tests); opened from dataDir / created otherwise. */
+  store?: BrokerStore;
+  groups?: GroupCoordinatorApi;
+}
+
+export interface RunningBroker {
+  readonly host: string;
+  readonly port: number;
+  /** "host:port", ready for --brokers. */
+  readonly address: string;
+  readonly store: BrokerStore;
+  readonly groups: GroupCoordinatorApi;
+  /** Stops accepting, drops connections, closes the coordinator and flushes storage. */
+  close(): Promise<void>;
+}
+
+const realScheduler: GroupCoordinatorOptions['scheduler'] = {
+  now: () => Date.now(),
+  setTimeout: (callback, delayMs) => {
+    const timer = setTimeout(callback, delayMs);
+    timer.unref();
+    return timer;
+  },
+  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
+};
+
+type CoordinatorModule = { GroupCoordinator: new (options: GroupCoordinatorOptions) => GroupCoordinatorApi };
+
+async function createCoordinator(store: BrokerStore): Promise<GroupCoordinatorApi> {
+  // Loaded by a computed path while ./groups/coordinator.ts is being written
+  // alongside; the contract is ./groups/types.ts.
+  const path = './groups/coordinator.ts';
+  const module = (await import(path)) as CoordinatorModule;
+  return new module.GroupCoordinator({ scheduler: realScheduler, groupsWithOffsets: () => store.listGroupsWithOffsets() });
+}
+
+function listen(server: Server, host: string, port: number): Promise<void> {
+  return new Promise((resolve, reject) => {
+    const onError = (error: Error): void => reject(error);
+    server.once('error', onError);
+    server.listen({ host, port }, () => {
+      server.off('error', onError);
+      resolve();
+    });
+  });
+}
+
+export async function startBroker(options: BrokerOptions): Promise<RunningBroker> {
+  const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((line: string) => process.stderr.write(`streamwatch broker: ${line}\n`));
+  const maxRequestBytes = options.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
+  let store: BrokerStore;
+  try {
+    store = options.store ?? (await openBrokerStore(options.dataDir, { fsync: options.fsync ?? 'always' }));
+  } catch (error) {
+    throw new StreamwatchError('SW_ERR_BROKER_START', `cannot open data dir ${options.dataDir}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
+  }
+  const groups = options.groups ?? (await createCoordinator(store));
+  const settings: BrokerSettings = {
+    nodeId: 0,
+    clusterId: `streamwatch-${randomBytes(6).toString('hex')}`,
+    defaultPartitions: options.defaultPartitions ?? 1,
+    autoCreateTopics: options.autoCreateTopics ?? true,
+    advertisedHost: options.advertisedHost,
+    advertisedPort: options.advertisedPort,
+  };
+  const context: BrokerContext = { store, groups, settings, apis: allApis, allocateProducerId: () => store.allocateProducerId(), log };
+
+  const connections = new Set<Connection>();
+  let nextId = 1;
+  const server = createServer((socket: Socket) => {
+    const connection = new Connection(socket, nextId++, context, apisByKey, maxRequestBytes);
+    connections.add(connection);
+    socket.once('close', () => connections.delete(connection));
+  });
+  // Errors on accepted sockets are handled per connection; this catches the listener's own.
+  server.on('error', (error) => log(`listener error: ${error.message}`));
+  try {
+    await listen(server, host, options.port ?? 9092);
+  } catch (error) {
+    groups.close();
+    if (!options.store) await store.close();
+    throw new StreamwatchError('SW_ERR_BROKER_START', `cannot listen on ${host}:${options.port ?? 9092}: ${(error as Error).message}`, { cause: error });
+  }
+  const bound = server.address();
+  const port = typeof bound === 'object' && bound ? bound.port : (options.port ?? 9092);
+  log(`listening on ${host}:${port} (data dir ${store.dataDir}, fsync ${options.fsync ?? 'always'})`);
+
+  let closing: Promise<void> | undefined;
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const connection of connections) connection.close();
+      await stopped;
+      groups.close();
+      await store.close();
+      log(`stopped (${host}:${port})`);
+    })();
+    return closing;
+  };
+  return { host, port, address: `${host.includes(':') ? `[${host}]` : host}:${port}`, store, groups, close };
+}
