@@ -5,6 +5,7 @@ import { StreamwatchError, UsageError } from '../errors.ts';
 type CommandModule = { run(argv: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  broker: { summary: 'run the embedded Kafka-compatible broker', load: () => import('./commands/broker.ts') },
 };
 
 const usage = `usage: streamwatch <command> [options]

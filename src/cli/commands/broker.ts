@@ -1,0 +1,58 @@
+// streamwatch broker: runs the embedded Kafka-compatible broker in the
+// foreground until SIGINT/SIGTERM, then stops cleanly (storage flushed).
+import { parse, str, num, flag } from '../args.ts';
+import { UsageError } from '../../errors.ts';
+import { DEFAULT_MAX_REQUEST_BYTES, startBroker } from '../../broker/server.ts';
+
+const help = `usage: streamwatch broker [options]
+
+Runs a single-node Kafka-compatible broker (kcat, kafkajs, @platformatic/kafka
+and streamwatch itself can use it).
+
+options:
+  --host HOST               address to listen on (default 127.0.0.1)
+  --port PORT               port to listen on, 0 for any free port (default 9092)
+  --data-dir DIR            where topics, logs and group offsets live (default .streamwatch/broker)
+  --fsync always|never      always: acks=1/-1 are answered after fsync (default); never: after write
+  --max-request-bytes N     largest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES})
+  --default-partitions N    partitions of auto-created topics (default 1)
+  --no-auto-create          do not create unknown topics on Metadata requests
+  -h, --help                this help
+`;
+
+export async function run(argv: string[]): Promise<number> {
+  const parsed = parse(argv, {
+    host: { type: 'string' },
+    port: { type: 'string' },
+    'data-dir': { type: 'string' },
+    fsync: { type: 'string' },
+    'max-request-bytes': { type: 'string' },
+    'default-partitions': { type: 'string' },
+    'no-auto-create': { type: 'boolean' },
+  });
+  if (flag(parsed, 'help')) {
+    process.stdout.write(help);
+    return 0;
+  }
+  const fsync = str(parsed, 'fsync') ?? 'always';
+  if (fsync !== 'always' && fsync !== 'never') throw new UsageError(`--fsync: '${fsync}' must be 'always' or 'never'`);
+  const broker = await startBroker({
+    host: str(parsed, 'host') ?? '127.0.0.1',
+    port: num(parsed, 'port', 9092, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
+    dataDir: str(parsed, 'data-dir') ?? '.streamwatch/broker',
+    fsync,
+    maxRequestBytes: num(parsed, 'max-request-bytes', DEFAULT_MAX_REQUEST_BYTES, (n) => Number.isInteger(n) && n >= 1024 && n <= 2 ** 31 - 1),
+    defaultPartitions: num(parsed, 'default-partitions', 1, (n) => Number.isInteger(n) && n >= 1 && n <= 10000),
+    autoCreateTopics: !flag(parsed, 'no-auto-create'),
+  });
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string): void => {
+      process.stderr.write(`streamwatch broker: ${signal}, stopping\n`);
+      resolve();
+    };
+    process.once('SIGINT', () => stop('SIGINT'));
+    process.once('SIGTERM', () => stop('SIGTERM'));
+  });
+  await broker.close();
+  return 0;
+}
