@@ -1,7 +1,12 @@
-// Produce (key 0), v3-11 (v3 is the first to carry RecordBatch v2). The
-// records of each partition go to storage as they arrived: no per-record
-// work here. acks=0 gets no response at all; acks 1 and -1 are answered once
-// storage says the batches are durable.
+// Produce (key 0), v0-11. The records of each partition go to storage as
+// they arrived: no per-record work here. acks=0 gets no response at all;
+// acks 1 and -1 are answered once storage says the batches are durable.
+//
+// Only RecordBatch v2 (magic 2, Produce v3+) is stored; older message sets
+// get UNSUPPORTED_FOR_MESSAGE_FORMAT. v0-2 are still advertised because
+// librdkafka 2.0.2 sends gzip, snappy and lz4 only to a broker whose Produce
+// range includes v0 (rdkafka_msgset_writer.c checks Produce [0, 0] for
+// them); it then picks v3+ for magic 2 anyway.
 //
 //   ProduceRequest  => transactional_id acks timeout_ms [name [index records]]
 //   ProduceResponse => [name [index error_code base_offset log_append_time_ms(v2+) log_start_offset(v5+)
@@ -41,7 +46,7 @@ function failed(index: number, errorCode: number, errorMessage: string): Partiti
 export const produce = defineApi<ProduceRequest, ProduceResponse>({
   key: 0,
   name: 'Produce',
-  minVersion: 3,
+  minVersion: 0,
   maxVersion: 11,
   flexibleFrom: 9,
   request: [
@@ -87,6 +92,8 @@ export const produce = defineApi<ProduceRequest, ProduceResponse>({
         const log = broker.store.partition(topic.name, part.index);
         if (!log) return failed(part.index, KafkaError.UNKNOWN_TOPIC_OR_PARTITION, `unknown partition ${topic.name}-${part.index}`);
         if (part.records === null || part.records.length === 0) return failed(part.index, KafkaError.CORRUPT_MESSAGE, 'no records');
+        // Byte 16 is the magic of the first batch (storage checks every batch).
+        if (part.records.length < 17 || part.records[16] !== 2) return failed(part.index, KafkaError.UNSUPPORTED_FOR_MESSAGE_FORMAT, 'only RecordBatch v2 (magic 2) is accepted');
         return log.append(part.records, acks as Acks).then(
           (result: AppendResult): PartitionResponse => ({ index: part.index, recordErrors: [], ...result }),
           (error: unknown): PartitionResponse => {
