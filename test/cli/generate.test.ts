@@ -4,7 +4,8 @@
 // some 30-second window, per-topic output, and usage errors.
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { once } from 'node:events';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -126,6 +127,21 @@ test('--out - writes the same bytes to standard output', () => {
   assert.equal(run.status, 0, run.stderr);
   assert.equal(run.stdout, generate('small.csv', '--servers', '3', '--duration', '60'));
   assert.equal(run.stdout.split('\n').length, 1 + 3 * 12 + 1);
+});
+
+test('a reader that goes away (| head) stops the generator quietly with status 0', async () => {
+  // 10 M rows would take seconds; the generator must stop at the first failed write instead.
+  const child = spawn(node, ['bin/streamwatch.js', 'generate', 'metrics', '--out', '-', '--servers', '1000', '--duration', '50000'], { cwd: root });
+  let stderr = '';
+  child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const [first] = (await once(child.stdout, 'data')) as [Buffer];
+  assert.match(first.toString('latin1'), /^ts,server_id,/);
+  child.stdout.destroy();
+  const began = Date.now();
+  const [status] = (await once(child, 'close')) as [number | null];
+  assert.equal(status, 0, stderr);
+  assert.ok(Date.now() - began < 3000, 'stopped early');
+  assert.doesNotMatch(stderr, /Error|\n\s+at /);
 });
 
 test('a replay that crosses midnight wraps to 00:00:00 and stays valid', () => {
