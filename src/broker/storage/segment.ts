@@ -186,7 +186,8 @@ export class Segment {
   /** Reads up to `length` bytes at `position` (short at the end of data). */
   async read(position: number, length: number): Promise<Buffer> {
     const end = Math.min(this.size, position + length);
-    if (end <= position) return Buffer.alloc(0);
+    // A segment deleted by retention after the caller picked it reads as empty; the next fetch sees the new log start.
+    if (end <= position || this.closed || this.retired) return Buffer.alloc(0);
     this.refs++;
     try {
       const buf = Buffer.allocUnsafe(end - position);

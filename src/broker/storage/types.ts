@@ -119,6 +119,9 @@ export interface PartitionLog {
   /**
    * Appends a Produce request's `records` bytes (one or more RecordBatch v2).
    * Validated whole before anything is written: one bad batch rejects all.
+   * The buffer is taken over: baseOffset fields are rewritten in place and
+   * it is kept until written, so pass a view the caller no longer changes.
+   * Readers see the batches once written (before the fsync), as in Kafka.
    * Resolves after fdatasync when acks != 0 and fsync = 'always' (group commit).
    */
   append(records: Buffer, acks: Acks): Promise<AppendResult>;
