@@ -205,6 +205,22 @@ export function roundUnits(units: Units, scale: number, digits: number): Units {
  * digit: 45.32, 57.9, 60.0, 0.0.
  */
 export function formatUnits(units: Units, scale: number): string {
+  if (typeof units === 'number' && scale <= 15) {
+    // Fast path without regular expressions: most values are small numbers.
+    const magnitude = units < 0 ? -units : units;
+    const pow = POW10[scale]!;
+    const intPart = Math.floor(magnitude / pow);
+    let frac = magnitude - intPart * pow;
+    const sign = units < 0 ? '-' : '';
+    if (frac === 0) return `${sign}${intPart}.0`;
+    let width = scale;
+    while (frac % 10 === 0) {
+      frac /= 10;
+      width--;
+    }
+    const fracText = String(frac);
+    return `${sign}${intPart}.${fracText.length < width ? '0'.repeat(width - fracText.length) + fracText : fracText}`;
+  }
   const negative = units < 0;
   const magnitude: Units = negative ? -units : units;
   let digits = magnitude.toString();

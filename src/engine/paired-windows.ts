@@ -9,7 +9,7 @@
 // window they must close, so advancing the watermark touches only the keys
 // that have a window to close.
 
-import { DecimalSum, compareDecimal, roundUnits, type Units } from './decimal.ts';
+import { DecimalSum, compareDecimal, divideRounded, roundUnits, type Decimal, type Units } from './decimal.ts';
 import { MinHeap } from './min-heap.ts';
 import { firstWindowEnd, lastWindowEnd, lastWindowStart, nextWindowEndAfter, type WindowSpec } from './windows.ts';
 
@@ -39,22 +39,38 @@ export type Emit = (result: PairedWindowResult) => void;
 
 export type AddOutcome = 0 | 1;
 
+/**
+ * Values are kept as integers at a fixed scale (FAST_SCALE decimals) when
+ * they fit exactly, so the common case sums plain numbers. A value with more
+ * decimals or a huge magnitude keeps its exact units in `exact0`/`exact1`.
+ */
+const FAST_SCALE = 4;
+const FAST_POW = [10000, 1000, 100, 10, 1];
+
 class Slot {
   t: number;
-  units0: Units = 0;
-  scale0 = 0;
-  units1: Units = 0;
-  scale1 = 0;
+  fast0 = 0;
+  fast1 = 0;
+  exact0: Decimal | null = null;
+  exact1: Decimal | null = null;
   mask = 0;
   constructor(t: number) {
     this.t = t;
   }
 }
 
+function toFast(units: Units, scale: number): number {
+  if (typeof units !== 'number' || scale > FAST_SCALE) return Number.NaN;
+  const v = units * FAST_POW[scale]!;
+  return Number.isSafeInteger(v) && Math.abs(v) < 2 ** 40 ? v : Number.NaN;
+}
+
 class KeyState {
   readonly key: string;
   /** Instants still inside an open window, ascending. */
   slots: Slot[] = [];
+  /** Slots before this index are dropped; compacted now and then instead of on every window. */
+  head = 0;
   firstJoined = Number.POSITIVE_INFINITY;
   /** End of the window this key is queued to close; NaN when not queued. */
   nextEnd = Number.NaN;
@@ -76,7 +92,6 @@ export class PairedWindows {
   private readonly queue = new Map<number, KeyState[]>();
   private readonly queueTimes = new MinHeap();
   private readonly sum0 = new DecimalSum();
-  private readonly sum1 = new DecimalSum();
   private current = Number.NEGATIVE_INFINITY;
   /** Records that arrived after every window they belong to had closed. */
   lateCount = 0;
@@ -94,7 +109,7 @@ export class PairedWindows {
   /** Number of (key, instant) slots held: the operator's state size. */
   get openSlots(): number {
     let n = 0;
-    for (const state of this.keys.values()) n += state.slots.length;
+    for (const state of this.keys.values()) n += state.slots.length - state.head;
     return n;
   }
 
@@ -112,13 +127,15 @@ export class PairedWindows {
       state = new KeyState(key);
       this.keys.set(key, state);
     }
-    const slot = findOrInsertSlot(state.slots, t);
+    const slot = findOrInsertSlot(state, t);
+    const fast = toFast(units, scale);
+    const exact = fast === fast ? null : { units, scale };
     if (side === 0) {
-      slot.units0 = units;
-      slot.scale0 = scale;
+      slot.fast0 = fast;
+      slot.exact0 = exact;
     } else {
-      slot.units1 = units;
-      slot.scale1 = scale;
+      slot.fast1 = fast;
+      slot.exact1 = exact;
     }
     slot.mask |= side === 0 ? 1 : 2;
     if (slot.mask === 3 && t < state.firstJoined) state.firstJoined = t;
@@ -162,45 +179,84 @@ export class PairedWindows {
   }
 
   private closeWindow(state: KeyState, end: number, emit: Emit): void {
-    const { window: spec, aggregates, digits, trimLeading } = this.options;
+    const { window: spec, digits, trimLeading } = this.options;
     const start = end - spec.size;
     const slots = state.slots;
-    const sum0 = this.sum0;
-    const sum1 = this.sum1;
-    sum0.reset();
-    sum1.reset();
+    let first = state.head;
+    while (first < slots.length && slots[first]!.t < start) first++;
+    let last = first;
     let count = 0;
-    let max0: Slot | null = null;
-    let max1: Slot | null = null;
-    let i = 0;
-    while (i < slots.length && slots[i]!.t < start) i++;
-    for (; i < slots.length; i++) {
-      const slot = slots[i]!;
+    let exact = false;
+    let sum0 = 0;
+    let sum1 = 0;
+    let max0 = Number.NEGATIVE_INFINITY;
+    let max1 = Number.NEGATIVE_INFINITY;
+    for (; last < slots.length; last++) {
+      const slot = slots[last]!;
       if (slot.t >= end) break;
       if (slot.mask !== 3) continue;
       count++;
-      if (aggregates[0] === 'mean') sum0.add(slot.units0, slot.scale0);
-      else if (max0 === null || compareDecimal(slot.units0, slot.scale0, max0.units0, max0.scale0) > 0) max0 = slot;
-      if (aggregates[1] === 'mean') sum1.add(slot.units1, slot.scale1);
-      else if (max1 === null || compareDecimal(slot.units1, slot.scale1, max1.units1, max1.scale1) > 0) max1 = slot;
+      const a = slot.fast0;
+      const b = slot.fast1;
+      // NaN marks a value kept exactly: the window takes the exact path.
+      if (a !== a || b !== b) exact = true;
+      sum0 += a;
+      sum1 += b;
+      if (a > max0) max0 = a;
+      if (b > max1) max1 = b;
     }
     if (count > 0 && !(trimLeading && start < lastWindowStart(spec, state.firstJoined))) {
-      emit({
-        key: state.key,
-        start,
-        end,
-        value0: max0 === null ? sum0.meanUnits(digits) : roundUnits(max0.units0, max0.scale0, digits),
-        value1: max1 === null ? sum1.meanUnits(digits) : roundUnits(max1.units1, max1.scale1, digits),
-        count,
-      });
+      let value0: Units;
+      let value1: Units;
+      if (!exact && count <= 8192 && Math.abs(sum0) <= Number.MAX_SAFE_INTEGER && Math.abs(sum1) <= Number.MAX_SAFE_INTEGER) {
+        const [agg0, agg1] = this.options.aggregates;
+        value0 = agg0 === 'mean' ? divideRounded(sum0, FAST_SCALE, count, digits) : roundUnits(max0, FAST_SCALE, digits);
+        value1 = agg1 === 'mean' ? divideRounded(sum1, FAST_SCALE, count, digits) : roundUnits(max1, FAST_SCALE, digits);
+      } else {
+        value0 = this.exactAggregate(slots, first, last, 0);
+        value1 = this.exactAggregate(slots, first, last, 1);
+      }
+      emit({ key: state.key, start, end, value0, value1, count });
     }
     // Instants before the next window's start are behind every open window.
     const nextStart = start + spec.slide;
-    let drop = 0;
+    let drop = first;
     while (drop < slots.length && slots[drop]!.t < nextStart) drop++;
-    if (drop > 0) slots.splice(0, drop);
-    if (slots.length > 0) this.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, slots[0]!.t)));
+    if (drop === slots.length) {
+      slots.length = 0;
+      state.head = 0;
+    } else if (drop > 32 && drop * 2 > slots.length) {
+      slots.splice(0, drop);
+      state.head = 0;
+    } else {
+      state.head = drop;
+    }
+    if (slots.length > 0) this.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, slots[state.head]!.t)));
     else if (!trimLeading) this.keys.delete(state.key);
+  }
+
+  /** The aggregate of one side over slots[first, last) in exact decimal arithmetic. */
+  private exactAggregate(slots: Slot[], first: number, last: number, side: 0 | 1): Units {
+    const { digits } = this.options;
+    const mean = this.options.aggregates[side] === 'mean';
+    const sum = this.sum0;
+    sum.reset();
+    let maxUnits: Units = 0;
+    let maxScale = -1;
+    for (let i = first; i < last; i++) {
+      const slot = slots[i]!;
+      if (slot.mask !== 3) continue;
+      const fast = side === 0 ? slot.fast0 : slot.fast1;
+      const exact = side === 0 ? slot.exact0 : slot.exact1;
+      const units = exact === null ? fast : exact.units;
+      const scale = exact === null ? FAST_SCALE : exact.scale;
+      if (mean) sum.add(units, scale);
+      else if (maxScale < 0 || compareDecimal(units, scale, maxUnits, maxScale) > 0) {
+        maxUnits = units;
+        maxScale = scale;
+      }
+    }
+    return mean ? sum.meanUnits(digits) : roundUnits(maxUnits, maxScale, digits);
   }
 
   snapshot(): PairedWindowSnapshot {
@@ -209,7 +265,7 @@ export class PairedWindows {
       keys.push({
         key: state.key,
         firstJoined: Number.isFinite(state.firstJoined) ? state.firstJoined : null,
-        slots: state.slots.map((s) => [s.t, String(s.units0), s.scale0, String(s.units1), s.scale1, s.mask]),
+        slots: state.slots.slice(state.head).map((s) => [s.t, ...exactOf(s.fast0, s.exact0), ...exactOf(s.fast1, s.exact1), s.mask]),
       });
     }
     return { watermark: this.current, keys };
@@ -226,10 +282,10 @@ export class PairedWindows {
       state.firstJoined = saved.firstJoined ?? Number.POSITIVE_INFINITY;
       for (const [t, u0, s0, u1, s1, mask] of saved.slots) {
         const slot = new Slot(t);
-        slot.units0 = toUnits(u0);
-        slot.scale0 = s0;
-        slot.units1 = toUnits(u1);
-        slot.scale1 = s1;
+        slot.fast0 = toFast(toUnits(u0), s0);
+        slot.exact0 = slot.fast0 === slot.fast0 ? null : { units: toUnits(u0), scale: s0 };
+        slot.fast1 = toFast(toUnits(u1), s1);
+        slot.exact1 = slot.fast1 === slot.fast1 ? null : { units: toUnits(u1), scale: s1 };
         slot.mask = mask;
         state.slots.push(slot);
       }
@@ -241,20 +297,25 @@ export class PairedWindows {
   }
 }
 
+function exactOf(fast: number, exact: Decimal | null): [string, number] {
+  return exact === null ? [String(fast), FAST_SCALE] : [String(exact.units), exact.scale];
+}
+
 function toUnits(text: string): Units {
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : BigInt(text);
 }
 
 /** The slot for instant t in ascending `slots`, inserted if new (appending is the common case). */
-function findOrInsertSlot(slots: Slot[], t: number): Slot {
+function findOrInsertSlot(state: KeyState, t: number): Slot {
+  const slots = state.slots;
   const n = slots.length;
-  if (n === 0 || slots[n - 1]!.t < t) {
+  if (n === state.head || slots[n - 1]!.t < t) {
     const slot = new Slot(t);
     slots.push(slot);
     return slot;
   }
-  let lo = 0;
+  let lo = state.head;
   let hi = n - 1;
   while (lo <= hi) {
     const mid = (lo + hi) >> 1;

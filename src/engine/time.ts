@@ -11,10 +11,15 @@ const HALF_DAY_MS = DAY_MS / 2;
 
 /** Milliseconds since midnight for `HH:MM:SS` (hour 0-23, one or two digits), or -1. */
 export function parseTimeOfDay(text: string): number {
-  const n = text.length;
+  return parseTimeOfDayAt(text, 0, text.length);
+}
+
+/** parseTimeOfDay of text[start, end), without copying it. */
+export function parseTimeOfDayAt(text: string, start: number, end: number): number {
+  const n = end - start;
   if (n !== 8 && n !== 7) return -1;
-  const h = n === 8 ? digit2(text, 0) : digit1(text, 0);
-  const o = n - 8;
+  const h = n === 8 ? digit2(text, start) : digit1(text, start);
+  const o = start + n - 8;
   if (h < 0 || h > 23 || text.charCodeAt(o + 2) !== 58 || text.charCodeAt(o + 5) !== 58) return -1;
   const m = digit2(text, o + 3);
   const s = digit2(text, o + 6);

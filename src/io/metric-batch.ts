@@ -20,7 +20,7 @@ import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs
 import { csvLine } from './csv/fields.ts';
 import { FileWriter } from './csv/file-writer.ts';
 import { LineReader } from './csv/line-reader.ts';
-import { SortedRows } from './csv/sorted-rows.ts';
+import { KeyedRows } from './csv/keyed-rows.ts';
 import { MetricRowParser, metricColumns, readHeader } from './metric-csv.ts';
 
 export interface MetricBatchInput {
@@ -50,14 +50,14 @@ export interface MetricBatchSummary {
   passes: number;
 }
 
-const DEFAULT_BATCH_LATENESS = 10 * 60_000;
+const DEFAULT_BATCH_LATENESS = 60_000;
 const LINES_PER_TURN = 512;
 
 export const REJECTS_HEADER = 'source,line,reason,record';
 export const INCIDENTS_HEADER = 'detector,key,alert,start,end,windows,peak';
 
 export async function runMetricBatch(options: MetricBatchOptions): Promise<MetricBatchSummary> {
-  const first = await runPass(options, options.batchLateness ?? DEFAULT_BATCH_LATENESS);
+  const first = await runPass(options, options.batchLateness ?? (process.env.SW_BATCH_LATENESS ? Number(process.env.SW_BATCH_LATENESS) : DEFAULT_BATCH_LATENESS));
   if (first !== 'retry') return first;
   const exact = await runPass(options, Number.POSITIVE_INFINITY);
   if (exact === 'retry') throw new Error('unbounded pass cannot be late');
@@ -80,12 +80,13 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
   const { job } = options;
   const bounded = Number.isFinite(lateness);
   const timeKind: { kind: TimeKind | null } = { kind: null };
-  const sorted = new SortedRows('key-then-start');
+  const sorted = new KeyedRows();
+  const format = new RowFormatter(job);
   const incidents: Incident[] = [];
   let rowSpill: Promise<void> | undefined;
   const detector = new MetricPairDetector(job, { thresholds: options.thresholds, trimLeading: options.trimLeading, lateness, idleTimeout: Number.POSITIVE_INFINITY }, {
     row: (row) => {
-      const pending = sorted.add(row.key, row.start, formatRow(job, row, timeKind.kind ?? 'time-of-day'));
+      const pending = sorted.add(row.key, format.row(row, timeKind.kind ?? 'time-of-day'));
       if (pending) rowSpill = pending;
     },
     incident: (incident, state) => {
@@ -130,21 +131,24 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
       const { reader, parser, sideOfColumn, partition } = current;
       const row = parser?.row;
       for (let n = 0; n < LINES_PER_TURN; n++) {
-        const line = reader.next();
-        if (line === undefined) {
+        const found = reader.nextRange();
+        if (found === 0) {
           await reader.fill();
           continue;
         }
-        if (line === null) {
+        if (found === -1) {
           current.done = true;
           break;
         }
-        if (line.length === 0 || (line.charCodeAt(0) <= 32 && line.trim() === '')) continue;
+        const text = reader.recordText;
+        const start = reader.recordStart;
+        const end = reader.recordEnd;
+        if (start === end || (text.charCodeAt(start) <= 32 && text.slice(start, end).trim() === '')) continue;
         read++;
-        if (!parser.parse(line)) {
+        if (!parser.parse(text, start, end)) {
           rejected++;
           if (rejects) {
-            const pending = rejects.writeLine(csvLine([sourceName(current), String(reader.lineNumber), parser.reason, line]));
+            const pending = rejects.writeLine(csvLine([sourceName(current), String(reader.lineNumber), parser.reason, reader.record()]));
             if (pending) await pending;
           }
           continue;
@@ -191,15 +195,24 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
   }
 }
 
-function formatRow(job: MetricPairJob, row: WindowRow, kind: TimeKind): string {
-  return csvLine([
-    row.key,
-    formatInstant(row.start, kind),
-    formatInstant(row.end, kind),
-    formatUnits(row.value0, job.digits),
-    formatUnits(row.value1, job.digits),
-    row.alert,
-  ]);
+/** Formats window rows; consecutive rows share window bounds, so their text is cached. */
+class RowFormatter {
+  private readonly job: MetricPairJob;
+  private lastStart = Number.NaN;
+  private bounds = '';
+
+  constructor(job: MetricPairJob) {
+    this.job = job;
+  }
+
+  row(row: WindowRow, kind: TimeKind): string {
+    if (row.start !== this.lastStart) {
+      this.lastStart = row.start;
+      this.bounds = `${formatInstant(row.start, kind)},${formatInstant(row.end, kind)}`;
+    }
+    const { digits } = this.job;
+    return `${row.key},${this.bounds},${formatUnits(row.value0, digits)},${formatUnits(row.value1, digits)},${row.alert}`;
+  }
 }
 
 /** Writes incidents sorted by detector, key (natural order), start, alert. */

@@ -5,8 +5,8 @@
 // and a bad row becomes a reject with its line number and a reason.
 
 import { parseDecimalAscii, type MutableDecimal, type Units } from '../engine/decimal.ts';
-import { METRIC_FIELDS, metricValueProblem, serverIdProblem, type MetricField } from '../engine/metric-record.ts';
-import { DayRollover, parseTime, type TimeKind } from '../engine/time.ts';
+import { MAX_SERVER_ID_LENGTH, METRIC_FIELDS, metricValueProblem, serverIdProblem, type MetricField } from '../engine/metric-record.ts';
+import { DayRollover, parseTime, parseTimeOfDayAt, type ParsedTime, type TimeKind } from '../engine/time.ts';
 import { StreamwatchError } from '../errors.ts';
 import { splitCsv } from './csv/fields.ts';
 import type { LineReader } from './csv/line-reader.ts';
@@ -69,6 +69,13 @@ export class MetricRowParser {
   reason = '';
 
   /** `timeKind` is shared by all inputs of one job. */
+  private readonly todTime: ParsedTime = { kind: 'time-of-day', ms: 0 };
+
+  private timeOfDay(ms: number): ParsedTime {
+    this.todTime.ms = ms;
+    return this.todTime;
+  }
+
   constructor(columns: MetricColumns, timeKind: { kind: TimeKind | null }) {
     this.columns = columns;
     this.timeKind = timeKind;
@@ -77,16 +84,38 @@ export class MetricRowParser {
     this.row = { serverId: '', instant: 0, units: columns.metrics.map(() => 0), scales: columns.metrics.map(() => 0) };
   }
 
-  /** Parses a non-blank line into `this.row`; false (with `this.reason`) when it must be rejected. */
-  parse(line: string): boolean {
+  /** Parses a non-blank record, text[start, end), into `this.row`; false (with `this.reason`) when it must be rejected. */
+  parse(line: string, start = 0, end = line.length): boolean {
     const { columns, starts, ends } = this;
     let text = line;
-    let found: number;
-    if (line.indexOf('"') >= 0) {
+    let found = 0;
+    const max = columns.count;
+    let from = start;
+    for (let i = start; i < end; i++) {
+      const c = line.charCodeAt(i);
+      if (c === 44) {
+        if (found < max) {
+          starts[found] = from;
+          ends[found] = i;
+        }
+        found++;
+        from = i + 1;
+      } else if (c === 34) {
+        found = -1;
+        break;
+      }
+    }
+    if (found >= 0) {
+      if (found < max) {
+        starts[found] = from;
+        ends[found] = end;
+      }
+      found++;
+    } else {
       // Rare: quoted fields. Re-join the unquoted values so offsets work below.
-      const fields = splitCsv(line);
+      const fields = splitCsv(line.slice(start, end));
       found = fields.length;
-      if (found === columns.count) {
+      if (found === max) {
         text = '';
         for (let i = 0; i < found; i++) {
           starts[i] = text.length;
@@ -94,28 +123,17 @@ export class MetricRowParser {
           ends[i] = text.length;
         }
       }
-    } else {
-      found = 0;
-      let from = 0;
-      const max = columns.count;
-      for (;;) {
-        const comma = line.indexOf(',', from);
-        if (found < max) {
-          starts[found] = from;
-          ends[found] = comma < 0 ? line.length : comma;
-        }
-        found++;
-        if (comma < 0) break;
-        from = comma + 1;
-      }
     }
-    if (found !== columns.count) {
-      this.reason = `expected ${columns.count} fields, found ${found}`;
+    if (found !== max) {
+      this.reason = `expected ${max} fields, found ${found}`;
       return false;
     }
     const row = this.row;
-    const timeText = trimmed(text, starts[columns.time]!, ends[columns.time]!);
-    const time = parseTime(timeText);
+    const timeStart = starts[columns.time]!;
+    const timeEnd = ends[columns.time]!;
+    const msOfDay = parseTimeOfDayAt(text, timeStart, timeEnd);
+    const timeText = msOfDay >= 0 ? '' : trimmed(text, timeStart, timeEnd);
+    const time = msOfDay >= 0 ? this.timeOfDay(msOfDay) : parseTime(timeText);
     if (time === null) {
       this.reason = timeText === '' ? 'time is missing' : `time '${timeText}' does not parse`;
       return false;
@@ -123,13 +141,13 @@ export class MetricRowParser {
     const kinds = this.timeKind;
     if (kinds.kind === null) kinds.kind = time.kind;
     else if (kinds.kind !== time.kind) {
-      this.reason = `time '${timeText}' is ${time.kind === 'absolute' ? 'an absolute instant' : 'a time of day'} but this job's input uses ${kinds.kind === 'absolute' ? 'absolute instants' : 'times of day'}`;
+      this.reason = `time '${trimmed(text, timeStart, timeEnd)}' is ${time.kind === 'absolute' ? 'an absolute instant' : 'a time of day'} but this job's input uses ${kinds.kind === 'absolute' ? 'absolute instants' : 'times of day'}`;
       return false;
     }
-    const serverId = text.slice(starts[columns.serverId]!, ends[columns.serverId]!);
-    const idProblem = serverIdProblem(serverId);
-    if (idProblem !== null) {
-      this.reason = idProblem;
+    const idStart = starts[columns.serverId]!;
+    const idEnd = ends[columns.serverId]!;
+    if (!plainServerId(text, idStart, idEnd)) {
+      this.reason = serverIdProblem(text.slice(idStart, idEnd)) ?? 'server_id is invalid';
       return false;
     }
     const scratch = this.scratch;
@@ -157,10 +175,20 @@ export class MetricRowParser {
       row.units[m] = scratch.units;
       row.scales[m] = scratch.scale;
     }
-    row.serverId = serverId;
+    row.serverId = text.slice(idStart, idEnd);
     row.instant = time.kind === 'time-of-day' ? this.rollover.place(time.ms) : time.ms;
     return true;
   }
+}
+
+/** True when text[start, end) is a valid server id (1-128 of A-Z a-z 0-9 _ . : -), checked without copying. */
+function plainServerId(text: string, start: number, end: number): boolean {
+  if (end <= start || end - start > MAX_SERVER_ID_LENGTH) return false;
+  for (let i = start; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45)) return false;
+  }
+  return true;
 }
 
 function trimmed(text: string, start: number, end: number): string {

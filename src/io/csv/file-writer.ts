@@ -39,6 +39,12 @@ export class FileWriter {
     return this.pending.length >= FLUSH_CHARS ? this.flush() : undefined;
   }
 
+  /** Writes bytes that already end with their newline(s), after what is pending. */
+  async writeBytes(bytes: Buffer): Promise<void> {
+    await this.flush();
+    await this.handle.write(bytes);
+  }
+
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const text = this.pending;

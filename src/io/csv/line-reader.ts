@@ -34,21 +34,74 @@ export class LineReader {
     return new LineReader(await open(path, 'r'), encoding);
   }
 
-  /** The next record, null at end of file, or undefined when `fill()` must be awaited first. */
-  next(): string | null | undefined {
+  /** Text holding the record last found by `nextRange()`, and where it lies in it. */
+  recordText = '';
+  recordStart = 0;
+  recordEnd = 0;
+
+  /**
+   * Finds the next record without copying it: 1 when one is ready in
+   * `recordText` between `recordStart` and `recordEnd`, 0 when `fill()` must
+   * be awaited first, -1 at end of file.
+   */
+  nextRange(): 1 | 0 | -1 {
     const text = this.text;
-    const newline = text.indexOf('\n', this.pos);
+    const pos = this.pos;
+    const newline = text.indexOf('\n', pos);
     if (newline < 0) {
-      if (!this.eof) return undefined;
-      if (this.pos >= text.length) return null;
+      if (!this.eof) return 0;
+      if (pos >= text.length) return -1;
     }
-    const end = newline < 0 ? text.length : newline;
-    let line = text.slice(this.pos, end > this.pos && text.charCodeAt(end - 1) === 13 ? end - 1 : end);
-    if (line.indexOf('"') >= 0 && !quotesBalanced(line)) return this.nextQuoted();
+    let end = newline < 0 ? text.length : newline;
+    if (end > pos && text.charCodeAt(end - 1) === 13) end--;
+    // A quote may open a field that runs over the line break.
+    for (let i = pos; i < end; i++) {
+      if (text.charCodeAt(i) === 34) return this.quotedRange(end);
+    }
     this.pos = newline < 0 ? text.length : newline + 1;
     this.lineNumber = this.nextLineNumber++;
-    if (this.lineNumber === 1) line = stripBom(line);
-    return line;
+    this.recordText = text;
+    this.recordStart = pos;
+    this.recordEnd = end;
+    if (this.lineNumber === 1) this.skipBom();
+    return 1;
+  }
+
+  private quotedRange(firstEnd: number): 1 | 0 | -1 {
+    const line = this.text.slice(this.pos, firstEnd);
+    if (quotesBalanced(line)) {
+      const newline = this.text.indexOf('\n', this.pos);
+      this.pos = newline < 0 ? this.text.length : newline + 1;
+      this.lineNumber = this.nextLineNumber++;
+      this.recordText = line;
+    } else {
+      const record = this.nextQuoted();
+      if (record === undefined) return 0;
+      if (record === null) return -1;
+      this.recordText = record;
+    }
+    this.recordStart = 0;
+    this.recordEnd = this.recordText.length;
+    if (this.lineNumber === 1) this.skipBom();
+    return 1;
+  }
+
+  private skipBom(): void {
+    const t = this.recordText;
+    const s = this.recordStart;
+    if (t.charCodeAt(s) === 0xfeff) this.recordStart += 1;
+    else if (t.charCodeAt(s) === 0xef && t.charCodeAt(s + 1) === 0xbb && t.charCodeAt(s + 2) === 0xbf) this.recordStart += 3;
+  }
+
+  /** The record last found by `nextRange()`, as a string. */
+  record(): string {
+    return this.recordText.slice(this.recordStart, this.recordEnd);
+  }
+
+  /** The next record, null at end of file, or undefined when `fill()` must be awaited first. */
+  next(): string | null | undefined {
+    const found = this.nextRange();
+    return found === 1 ? this.record() : found === 0 ? undefined : null;
   }
 
   /** A record whose quoted field spans lines: take lines until the quotes balance. */
@@ -99,8 +152,3 @@ function quotesBalanced(text: string): boolean {
   return count % 2 === 0;
 }
 
-function stripBom(line: string): string {
-  if (line.startsWith('\ufeff')) return line.slice(1);
-  if (line.startsWith('\u00ef\u00bb\u00bf')) return line.slice(3);
-  return line;
-}

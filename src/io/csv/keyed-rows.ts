@@ -1,0 +1,92 @@
+// Output rows grouped by key: rows arrive in time order across keys but each
+// key's rows arrive in order, so the output (natural order of keys, then
+// time) needs no sort: each key keeps its own text, and the keys are sorted
+// once at the end. When the text held grows past a bound, every key's text
+// is appended to one spill file and only its (offset, length) is kept, so
+// memory stays flat however large the output. Rows are ASCII (keys are
+// validated server ids), kept as latin1 bytes.
+
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { compareNatural } from '../../engine/natural-order.ts';
+import type { FileWriter } from './file-writer.ts';
+
+interface KeyRows {
+  /** Rows not spilled yet, as latin1 bytes (rows are ASCII). */
+  bytes: Buffer;
+  length: number;
+  /** Spilled pieces: offsets and lengths in the spill file. */
+  spilled: number[];
+}
+
+export class KeyedRows {
+  private readonly byKey = new Map<string, KeyRows>();
+  private held = 0;
+  private readonly maxHeldChars: number;
+  private spillDir: string | null = null;
+  private spillFile: FileHandle | null = null;
+  private spillSize = 0;
+  count = 0;
+
+  constructor(maxHeldChars = 32 << 20) {
+    this.maxHeldChars = maxHeldChars;
+  }
+
+  /** Adds one line for `key`; await the result only when it is a promise (a spill). */
+  add(key: string, line: string): Promise<void> | undefined {
+    let rows = this.byKey.get(key);
+    if (rows === undefined) {
+      rows = { bytes: Buffer.allocUnsafe(1024), length: 0, spilled: [] };
+      this.byKey.set(key, rows);
+    }
+    const needed = rows.length + line.length + 1;
+    if (needed > rows.bytes.length) {
+      const grown = Buffer.allocUnsafe(Math.max(needed, rows.bytes.length * 2));
+      rows.bytes.copy(grown, 0, 0, rows.length);
+      rows.bytes = grown;
+    }
+    rows.length += rows.bytes.write(line, rows.length, 'latin1');
+    rows.bytes[rows.length++] = 10;
+    this.held += line.length + 1;
+    this.count++;
+    return this.held >= this.maxHeldChars ? this.spill() : undefined;
+  }
+
+  private async spill(): Promise<void> {
+    if (this.spillFile === null) {
+      this.spillDir = await mkdtemp(join(tmpdir(), 'streamwatch-rows-'));
+      this.spillFile = await open(join(this.spillDir, 'rows'), 'w+');
+    }
+    const pieces: Buffer[] = [];
+    for (const rows of this.byKey.values()) {
+      if (rows.length === 0) continue;
+      rows.spilled.push(this.spillSize, rows.length);
+      this.spillSize += rows.length;
+      pieces.push(rows.bytes.subarray(0, rows.length));
+    }
+    await this.spillFile.writev(pieces);
+    // The buffers are reused for the next rows once written.
+    for (const rows of this.byKey.values()) rows.length = 0;
+    this.held = 0;
+  }
+
+  /** Writes every key's rows, keys in natural order, to `out`. */
+  async writeTo(out: FileWriter): Promise<void> {
+    try {
+      const keys = [...this.byKey.keys()].sort(compareNatural);
+      for (const key of keys) {
+        const rows = this.byKey.get(key)!;
+        for (let i = 0; i < rows.spilled.length; i += 2) {
+          const buffer = Buffer.allocUnsafe(rows.spilled[i + 1]!);
+          await this.spillFile!.read(buffer, 0, buffer.length, rows.spilled[i]!);
+          await out.writeBytes(buffer);
+        }
+        if (rows.length > 0) await out.writeBytes(rows.bytes.subarray(0, rows.length));
+      }
+    } finally {
+      await this.spillFile?.close();
+      if (this.spillDir) await rm(this.spillDir, { recursive: true, force: true });
+    }
+  }
+}
