@@ -70,3 +70,20 @@ test('kcat -L lists the broker and its topics with their partitions', async () =
     assert.match(listed.stdout, /topic "listed" with 4 partitions/);
   });
 });
+
+test('kcat consumer group (-G) reads everything once, commits, and resumes after the committed offset', async () => {
+  await withBroker(async (broker) => {
+    const first = lines(100, 'first');
+    assert.equal((await kcat(broker, ['-P', '-t', 'kcat-group'], `${first.join('\n')}\n`)).code, 0);
+    const run1 = await kcat(broker, ['-G', 'kcat-g', '-o', 'beginning', '-e', '-q', 'kcat-group']);
+    assert.equal(run1.code, 0, run1.stderr);
+    assert.deepEqual(run1.stdout.trimEnd().split('\n'), first);
+    const committed = broker.store.fetchOffsets('kcat-g', 'kcat-group', 0);
+    assert.equal(committed[0]?.offset, 100);
+    const second = lines(50, 'second');
+    assert.equal((await kcat(broker, ['-P', '-t', 'kcat-group'], `${second.join('\n')}\n`)).code, 0);
+    const run2 = await kcat(broker, ['-G', 'kcat-g', '-e', '-q', 'kcat-group']);
+    assert.equal(run2.code, 0, run2.stderr);
+    assert.deepEqual(run2.stdout.trimEnd().split('\n'), second);
+  });
+});

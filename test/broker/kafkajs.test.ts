@@ -1,0 +1,84 @@
+// kafkajs 2.2.4 against the broker (non-flexible versions only): admin,
+// produce, a consumer group of two members that rebalances when one leaves,
+// and a new member that resumes from the committed offsets.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { Kafka, logLevel } from 'kafkajs';
+import type { Consumer } from 'kafkajs';
+import { withBroker } from './helpers/broker.ts';
+
+async function until(what: string, check: () => boolean, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!check()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(25);
+  }
+}
+
+test('kafkajs: produce, two-member group with a rebalance on leave, resume from committed offsets', async () => {
+  await withBroker(async (broker) => {
+    const kafka = new Kafka({ clientId: 'kjs-test', brokers: [broker.address], logLevel: logLevel.NOTHING });
+    const admin = kafka.admin();
+    await admin.connect();
+    const consumers: Consumer[] = [];
+    try {
+      assert.equal(await admin.createTopics({ topics: [{ topic: 'kjs', numPartitions: 2 }] }), true);
+      const producer = kafka.producer({ idempotent: true });
+      await producer.connect();
+      const send = async (from: number, count: number): Promise<void> => {
+        const messages = Array.from({ length: count }, (_, i) => ({ value: `m${from + i}`, partition: (from + i) % 2 }));
+        await producer.send({ topic: 'kjs', messages, acks: -1 });
+      };
+      await send(0, 100);
+      const offsets = await admin.fetchTopicOffsets('kjs');
+      assert.deepEqual(offsets.map((o) => [o.partition, o.high]).sort(), [[0, '50'], [1, '50']]);
+
+      const received = new Map<string, string[]>();
+      const assignments = new Map<string, number[]>();
+      const start = async (name: string): Promise<Consumer> => {
+        const consumer = kafka.consumer({ groupId: 'kjs-group', heartbeatInterval: 300, sessionTimeout: 10_000, rebalanceTimeout: 10_000, maxWaitTimeInMs: 300 });
+        consumers.push(consumer);
+        received.set(name, []);
+        consumer.on(consumer.events.GROUP_JOIN, (event) => assignments.set(name, event.payload.memberAssignment.kjs ?? []));
+        await consumer.connect();
+        await consumer.subscribe({ topic: 'kjs', fromBeginning: true });
+        await consumer.run({ autoCommitInterval: 100, eachMessage: async ({ message }) => { received.get(name)?.push(String(message.value)); } });
+        return consumer;
+      };
+
+      const a = await start('a');
+      await until('a to read the first 100', () => received.get('a')?.length === 100);
+      const b = await start('b');
+      await until('a and b to share the partitions', () => assignments.get('b')?.length === 1 && assignments.get('a')?.length === 1);
+      const described = await admin.describeGroups(['kjs-group']);
+      assert.equal(described.groups[0]?.state, 'Stable');
+      assert.equal(described.groups[0]?.members.length, 2);
+      await send(100, 20);
+      await until('both members to get their partition', () => (received.get('a')?.length ?? 0) + (received.get('b')?.length ?? 0) === 120);
+      assert.ok((received.get('b')?.length ?? 0) > 0, 'b received records of its partition');
+
+      await b.disconnect();
+      await until('a to own both partitions again', () => assignments.get('a')?.length === 2);
+      await send(120, 10);
+      await until('a to read the records of both partitions', () => received.get('a')?.filter((v) => Number(v.slice(1)) >= 120).length === 10);
+      await a.disconnect();
+
+      const committed = await admin.fetchOffsets({ groupId: 'kjs-group', topics: ['kjs'] });
+      assert.deepEqual(committed[0]?.partitions.map((p) => [p.partition, p.offset]).sort(), [[0, '65'], [1, '65']]);
+
+      await send(130, 6);
+      const c = await start('c');
+      await until('c to resume after the committed offsets', () => received.get('c')?.length === 6);
+      await sleep(300);
+      assert.deepEqual([...(received.get('c') ?? [])].sort(), ['m130', 'm131', 'm132', 'm133', 'm134', 'm135']);
+      await c.disconnect();
+      await producer.disconnect();
+      const groups = await admin.listGroups();
+      assert.ok(groups.groups.some((g) => g.groupId === 'kjs-group'));
+    } finally {
+      for (const consumer of consumers) await consumer.disconnect().catch(() => {});
+      await admin.disconnect();
+    }
+  });
+});
