@@ -14,7 +14,6 @@ import { compareNatural } from '../engine/natural-order.ts';
 import type { Incident } from '../engine/incidents.ts';
 import type { TimeKind } from '../engine/time.ts';
 import { formatInstant } from '../engine/time.ts';
-import { StreamwatchError } from '../errors.ts';
 import { MetricPairDetector, type WindowRow } from '../jobs/metric-pair-detector.ts';
 import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs.ts';
 import { csvLine } from './csv/fields.ts';
@@ -101,12 +100,7 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
   let rejected = 0;
   try {
     for (const [i, input] of options.inputs.entries()) {
-      let reader: LineReader;
-      try {
-        reader = await LineReader.open(input.path);
-      } catch (error) {
-        throw new StreamwatchError('SW_ERR_INPUT_NOT_FOUND', `cannot read ${input.path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
-      }
+      const reader = await LineReader.open(input.path);
       const opened: OpenInput = { input, reader, parser: null as unknown as MetricRowParser, partition: String(i), sideOfColumn: [], maxInstant: Number.NEGATIVE_INFINITY, done: false };
       inputs.push(opened);
       const header = await readHeader(reader);

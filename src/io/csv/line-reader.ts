@@ -8,6 +8,7 @@
 
 import { open, type FileHandle } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
+import { StreamwatchError } from '../../errors.ts';
 
 const CHUNK_BYTES = 1 << 20;
 
@@ -30,8 +31,17 @@ export class LineReader {
     this.decoder = encoding === 'utf8' ? new StringDecoder('utf8') : null;
   }
 
+  /** Opens a file; a missing file, a directory or an unreadable one is a clear SW_ERR_INPUT_NOT_FOUND. */
   static async open(path: string, encoding: 'latin1' | 'utf8' = 'latin1'): Promise<LineReader> {
-    return new LineReader(await open(path, 'r'), encoding);
+    let handle: FileHandle | null = null;
+    try {
+      handle = await open(path, 'r');
+      if ((await handle.stat()).isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+      return new LineReader(handle, encoding);
+    } catch (error) {
+      await handle?.close();
+      throw new StreamwatchError('SW_ERR_INPUT_NOT_FOUND', `cannot read ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+    }
   }
 
   /** Text holding the record last found by `nextRange()`, and where it lies in it. */
