@@ -123,6 +123,11 @@ export interface LeaveRequest {
   members: readonly { memberId: string; groupInstanceId: string | null }[];
 }
 
+/**
+ * As Kafka: the top-level code is 0 (even for an unknown group) and each
+ * member has its own code; LeaveGroup v0-2 (one member) should answer with
+ * members[0].errorCode as its only error code.
+ */
 export interface LeaveResult {
   errorCode: number;
   members: { memberId: string; groupInstanceId: string | null; errorCode: number }[];

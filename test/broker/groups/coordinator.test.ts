@@ -338,3 +338,23 @@ test('close answers held joins and syncs', async () => {
   coordinator.close();
   assert.equal((await a.join).errorCode, GroupErrorCode.COORDINATOR_NOT_AVAILABLE);
 });
+
+test('a join between JoinGroup and SyncGroup aborts the generation: held and late syncs must rejoin', async () => {
+  const { clock, coordinator } = setup();
+  const a = await newMember(coordinator, 'a');
+  const b = await newMember(coordinator, 'b');
+  clock.advance(2 * DELAY);
+  const [ja] = await settled(Promise.all([a.join, b.join]));
+  assert.equal(coordinator.describe('g').state, 'CompletingRebalance');
+  const heldSync = coordinator.sync({ groupId: 'g', memberId: b.memberId, generationId: ja.generationId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+  const c = await newMember(coordinator, 'c');
+  assert.equal((await settled(heldSync)).errorCode, GroupErrorCode.REBALANCE_IN_PROGRESS);
+  const lateLeaderSync = await coordinator.sync({ groupId: 'g', memberId: a.memberId, generationId: ja.generationId, groupInstanceId: null, protocolType: null, protocolName: null, assignments: [] });
+  assert.equal(lateLeaderSync.errorCode, GroupErrorCode.REBALANCE_IN_PROGRESS);
+  // Everyone rejoins: generation 2 with three members, completed without waiting for a timer.
+  const rejoins = [coordinator.join(joinRequest({ clientId: 'a', memberId: a.memberId })), coordinator.join(joinRequest({ clientId: 'b', memberId: b.memberId })), c.join];
+  const results = await settled(Promise.all(rejoins));
+  assert.deepEqual(results.map((r) => r.generationId), [2, 2, 2]);
+  assert.equal(results[0]!.members.length, 3);
+  coordinator.close();
+});
