@@ -1,6 +1,8 @@
 // `streamwatch job ...`: the batch jobs, files in, files out.
 import { UsageError } from '../../errors.ts';
+import { LB_BATCH_JOB, nginxBatchJob, runLogBatch, type LogBatchSummary } from '../../io/log-batch.ts';
 import { runMetricBatch, type MetricBatchInput } from '../../io/metric-batch.ts';
+import { NGINX_GOALS, type NginxGoalName } from '../../jobs/nginx-goals.ts';
 import { defaultThresholds, METRIC_PAIR_JOBS, parseThreshold, type MetricPairJob, type Thresholds } from '../../jobs/metric-pairs.ts';
 import { flag, parse, required, str, type Parsed } from '../args.ts';
 import { finishLine, elapsedSince } from '../report.ts';
@@ -11,9 +13,17 @@ const usage = `usage:
       [--trim-leading] [--rejects REJECTS.csv] [--incidents INCIDENTS.csv]
       cpu-mem:  [--cpu-threshold 83.45] [--mem-threshold 78.92]
       net-disk: [--net-threshold 4149.79] [--disk-threshold 1925.47]
+  streamwatch job nginx --detector ip-burst|host-4xx|country-success|host-latency
+      --input EVENTS --out OUT.csv [--rejects F] [--incidents F] [--server-name NAME]
+  streamwatch job lb-summary --input LB.log --out OUT.csv [--rejects F]
 
-Computes 30-second windows sliding by 10 seconds per server (SEMANTICS.md
-section 3) and writes one CSV row per window, sorted by server then time.
+cpu-mem, net-disk: 30-second windows sliding by 10 seconds per server
+(SEMANTICS.md section 3), one CSV row per window, sorted by server then time.
+nginx: one of the four goals of SEMANTICS.md section 4 over JSON lines or
+NGINX combined log lines (auto-detected per line); --server-name is the host
+of combined lines without a virtual host. lb-summary: 5-minute summaries of
+a load-balancer log (section 5). Log job rows are sorted by window start,
+then key.
 `;
 
 export async function run(argv: string[]): Promise<number> {
@@ -23,7 +33,9 @@ export async function run(argv: string[]): Promise<number> {
     return name === undefined ? 2 : 0;
   }
   if (name === 'cpu-mem' || name === 'net-disk') return runMetricJob(METRIC_PAIR_JOBS[name], rest);
-  throw new UsageError(`unknown job '${name}' (cpu-mem, net-disk)`);
+  if (name === 'nginx') return runNginxJob(rest);
+  if (name === 'lb-summary') return runLbSummaryJob(rest);
+  throw new UsageError(`unknown job '${name}' (cpu-mem, net-disk, nginx, lb-summary)`);
 }
 
 async function runMetricJob(job: MetricPairJob, argv: string[]): Promise<number> {
@@ -80,4 +92,56 @@ function readThresholds(job: MetricPairJob, parsed: Parsed): Thresholds {
     if (value === null) throw new UsageError(`--${name}: '${text}' is not a number`);
     return value;
   }) as unknown as Thresholds;
+}
+
+function logSummaryLine(name: string, summary: LogBatchSummary, started: bigint, withIncidents: boolean): void {
+  finishLine(`job ${name}: read ${summary.read} lines, rejected ${summary.rejected}, skipped ${summary.skipped}, late ${summary.late}, wrote ${summary.written} rows${withIncidents ? `, ${summary.incidents} incidents` : ''} in ${elapsedSince(started)}${summary.passes > 1 ? ' (lines out of order: read twice)' : ''}`);
+}
+
+/** `job nginx --detector NAME`: one NGINX goal over JSON or combined log lines. */
+async function runNginxJob(argv: string[]): Promise<number> {
+  const parsed = parse(argv, {
+    detector: { type: 'string' },
+    input: { type: 'string' },
+    out: { type: 'string' },
+    rejects: { type: 'string' },
+    incidents: { type: 'string' },
+    'server-name': { type: 'string' },
+  });
+  if (flag(parsed, 'help')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const detector = required(parsed, 'detector');
+  if (!Object.hasOwn(NGINX_GOALS, detector)) throw new UsageError(`--detector: '${detector}' is not one of ${Object.keys(NGINX_GOALS).join(', ')}`);
+  const goal = NGINX_GOALS[detector as NginxGoalName];
+  const input = required(parsed, 'input');
+  const out = required(parsed, 'out');
+  const incidents = str(parsed, 'incidents');
+  if (incidents !== undefined && goal.alert === null) throw new UsageError(`--incidents: ${goal.name} reports every window and has no incidents (ip-burst and host-4xx have)`);
+  const serverName = str(parsed, 'server-name');
+  if (serverName !== undefined && (serverName === '' || /[\s,]/.test(serverName))) throw new UsageError(`--server-name: '${serverName}' is not a host name`);
+  const started = process.hrtime.bigint();
+  const summary = await runLogBatch({ job: nginxBatchJob(goal, serverName ?? null), input, out, rejects: str(parsed, 'rejects'), incidents });
+  logSummaryLine(`nginx ${goal.name}`, summary, started, goal.alert !== null);
+  return 0;
+}
+
+/** `job lb-summary`: 5-minute summaries of a load-balancer log. */
+async function runLbSummaryJob(argv: string[]): Promise<number> {
+  const parsed = parse(argv, {
+    input: { type: 'string' },
+    out: { type: 'string' },
+    rejects: { type: 'string' },
+  });
+  if (flag(parsed, 'help')) {
+    process.stdout.write(usage);
+    return 0;
+  }
+  const input = required(parsed, 'input');
+  const out = required(parsed, 'out');
+  const started = process.hrtime.bigint();
+  const summary = await runLogBatch({ job: LB_BATCH_JOB, input, out, rejects: str(parsed, 'rejects') });
+  logSummaryLine('lb-summary', summary, started, false);
+  return 0;
 }
