@@ -89,7 +89,8 @@ export class Segment {
         const tail = await segment.scanFrom(from, fileSize, false, -1, () => {});
         if (tail.validEnd === fileSize) {
           segment.size = fileSize;
-          segment.maxTimestamp = Math.max(last ? last.maxTimestamp : -1, ...tail.batches.map((b) => b.maxTimestamp));
+          segment.maxTimestamp = last ? last.maxTimestamp : -1;
+          for (const b of tail.batches) if (b.maxTimestamp > segment.maxTimestamp) segment.maxTimestamp = b.maxTimestamp;
           const lastBatch = tail.batches[tail.batches.length - 1];
           segment.nextOffset = lastBatch ? lastBatch.baseOffset + lastBatch.lastOffsetDelta + 1 : baseOffset;
           segment.bytesSinceIndexEntry = fileSize - from;
