@@ -26,9 +26,9 @@ export function textProblem(name: string, value: unknown): string | null {
   return null;
 }
 
-/** HTTP status 100-599 from its text (three digits), or a reason. */
+/** HTTP status 100-599 from its text (plain digits), or a reason. */
 export function parseStatus(text: string): number | string {
-  if (!/^\d{3}$/.test(text)) return `status ${quote(text)} is not a three-digit integer`;
+  if (!/^\d{1,9}$/.test(text)) return `status ${quote(text)} is not an integer`;
   const status = Number(text);
   if (status < 100 || status > 599) return `status ${text} is outside 100-599`;
   return status;
