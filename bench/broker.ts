@@ -54,7 +54,7 @@ function timed(command: string, args: string[], count = true): Promise<{ seconds
     child.stdout?.on('data', (chunk: Buffer) => {
       for (let at = chunk.indexOf(10); at !== -1; at = chunk.indexOf(10, at + 1)) lines++;
     });
-    child.stderr.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
+    child.stderr?.on('data', (chunk: Buffer) => { stderr += chunk.toString(); });
     child.on('error', reject);
     child.on('close', (code) => resolve({ seconds: (performance.now() - began) / 1000, lines, stderr, code }));
   });
