@@ -12,7 +12,7 @@ import { mkdir, readdir, rm } from 'node:fs/promises';
 import { fsyncDirectory } from './files.ts';
 import type { FlushScheduler } from './flush-scheduler.ts';
 import { ProducerStateTable } from './producer-state.ts';
-import { BATCH_HEADER_BYTES, batchInfoAt, scanBatches, validateBatches, writeInt64, type BatchInfo } from './record-batch.ts';
+import { BATCH_HEADER_BYTES, batchInfoAt, findRecord, scanBatches, validateBatches, writeInt64, type BatchInfo } from './record-batch.ts';
 import { INDEX_INTERVAL_BYTES, Segment, listSegmentBases } from './segment.ts';
 import {
   EARLIEST_TIMESTAMP,
@@ -339,18 +339,35 @@ export class Partition implements PartitionLog {
       if (!best) return { errorCode: 0, offset: -1, timestamp: -1 };
       const target = best.maxTimestamp;
       const found = await this.findBatch(best, 0, (b) => b.maxTimestamp === target, true);
-      return found ? { errorCode: 0, offset: found.baseOffset, timestamp: target } : { errorCode: 0, offset: -1, timestamp: -1 };
+      return found ? this.firstRecordAtOrAfter(best, found, target) : { errorCode: 0, offset: -1, timestamp: -1 };
     }
     if (timestamp < 0) return { errorCode: StorageErrorCode.INVALID_RECORD, offset: -1, timestamp: -1 };
     for (const segment of segments) {
       if (segment.maxTimestamp < timestamp) continue;
       const found = await this.findBatch(segment, segment.lookupTimestamp(timestamp).from, (b) => b.maxTimestamp >= timestamp, false);
-      if (found) return { errorCode: 0, offset: found.baseOffset, timestamp: found.maxTimestamp };
+      if (found) return this.firstRecordAtOrAfter(segment, found, timestamp);
     }
     return { errorCode: 0, offset: -1, timestamp: -1 };
   }
 
-  /** Scans batch headers of a segment from `from`; returns the first (or last, with `last`) match. */
+  /**
+   * ListOffsets wants the first record with timestamp >= target. Uncompressed
+   * CreateTime batches are walked record by record; for compressed ones the
+   * batch start is returned (storage never decompresses), which only makes a
+   * consumer skip ahead from slightly earlier records.
+   */
+  private async firstRecordAtOrAfter(segment: Segment, batch: BatchInfo, target: number): Promise<OffsetForTimestampResult> {
+    const fallback = { errorCode: 0, offset: batch.baseOffset, timestamp: batch.maxTimestamp };
+    const compressed = (batch.attributes & 7) !== 0;
+    const logAppendTime = (batch.attributes & 8) !== 0;
+    if (compressed || logAppendTime) return fallback;
+    const bytes = await segment.read(batch.position, batch.size);
+    if (bytes.length !== batch.size) return fallback;
+    const found = findRecord(bytes, target);
+    return found ? { errorCode: 0, offset: batch.baseOffset + found.offsetDelta, timestamp: found.timestamp } : fallback;
+  }
+
+  /** Scans batch headers of a segment from `from`; returns the first (or last, with `last`) match, with its position in the segment. */
   private async findBatch(segment: Segment, from: number, match: (b: BatchInfo) => boolean, last: boolean): Promise<BatchInfo | null> {
     let position = from;
     let found: BatchInfo | null = null;
@@ -361,14 +378,14 @@ export class Partition implements PartitionLog {
       const scan = scanBatches(chunk, 0, chunk.length, false);
       for (const b of scan.batches) {
         if (match(b)) {
-          found = b;
-          if (!last) return b;
+          found = { ...b, position: position + b.position };
+          if (!last) return found;
         }
       }
       if (scan.validEnd > 0) position += scan.validEnd;
       else if (scan.incomplete && chunk.length >= BATCH_HEADER_BYTES) {
         // A batch bigger than the window: its header is all we need.
-        const big = batchInfoAt(chunk, 0);
+        const big = { ...batchInfoAt(chunk, 0), position };
         if (match(big)) {
           found = big;
           if (!last) return big;

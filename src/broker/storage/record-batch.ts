@@ -142,3 +142,41 @@ export function scanBatches(buf: Buffer, from: number, to: number, verify: boole
   }
   return { batches, validEnd: at, stopReason: null, incomplete: false };
 }
+
+/** Zigzag varint (up to 64 bits, as a JS number) at `at`; returns the value and the next position. */
+function readVarlong(buf: Buffer, at: number): [number, number] {
+  let raw = 0;
+  let scale = 1;
+  let pos = at;
+  for (let i = 0; i < 10; i++) {
+    if (pos >= buf.length) throw new RangeError('varint runs past the batch');
+    const byte = buf[pos++]!;
+    raw += (byte & 0x7f) * scale;
+    if ((byte & 0x80) === 0) return [raw % 2 === 0 ? raw / 2 : -(raw + 1) / 2, pos];
+    scale *= 128;
+  }
+  throw new RangeError('varint longer than 10 bytes');
+}
+
+/**
+ * In one uncompressed batch (starting at byte 0 of `batch`), the first
+ * record whose timestamp is >= target. Only the record prefix (length,
+ * attributes, timestampDelta, offsetDelta) is decoded.
+ */
+export function findRecord(batch: Buffer, target: number): { offsetDelta: number; timestamp: number } | null {
+  const baseTimestamp = readInt64(batch, 27);
+  const count = batch.readInt32BE(57);
+  let at = BATCH_HEADER_BYTES;
+  try {
+    for (let i = 0; i < count && at < batch.length; i++) {
+      const [length, bodyStart] = readVarlong(batch, at);
+      const [timestampDelta, afterTimestamp] = readVarlong(batch, bodyStart + 1);
+      const [offsetDelta] = readVarlong(batch, afterTimestamp);
+      if (baseTimestamp + timestampDelta >= target) return { offsetDelta, timestamp: baseTimestamp + timestampDelta };
+      at = bodyStart + length;
+    }
+  } catch {
+    return null; // malformed records inside a valid CRC: fall back to the batch
+  }
+  return null;
+}

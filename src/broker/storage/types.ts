@@ -100,7 +100,7 @@ export interface OffsetForTimestampResult {
   errorCode: number;
   /** -1 when no batch has a timestamp >= the target. */
   offset: number;
-  /** Timestamp of the batch found (its maxTimestamp), or -1 for latest/earliest/none. */
+  /** Timestamp of the record found (a compressed batch's maxTimestamp), or -1 for latest/earliest/none. */
   timestamp: number;
 }
 
@@ -134,7 +134,12 @@ export interface PartitionLog {
   waitForData(offset: number, timeoutMs: number, signal?: AbortSignal): Promise<boolean>;
   /** Calls listener after each append (after the write, before fsync). Returns an unsubscribe function. */
   onAppend(listener: (log: PartitionLog) => void): () => void;
-  /** ListOffsets: -1 latest → HW, -2 earliest → logStart, -3 max timestamp, else first batch with maxTimestamp >= ts. */
+  /**
+   * ListOffsets: -1 latest → HW, -2 earliest → logStart, -3 the record with the
+   * largest timestamp, else the first record with timestamp >= ts. Records are
+   * resolved inside uncompressed batches; a compressed batch answers with its
+   * first offset and maxTimestamp (storage never decompresses).
+   */
   offsetForTimestamp(timestamp: number): Promise<OffsetForTimestampResult>;
 }
 

@@ -178,12 +178,17 @@ test('offsetForTimestamp finds the first batch at or after a time', async () => 
     for (let i = 0; i < 50; i++) await log.append(buildBatch(Array.from({ length: 5 }, (_, j) => ({ value: Buffer.alloc(100, j), timestampDelta: j })), { baseTimestamp: 1000 + i * 10 }), 1);
     assert.deepEqual(await log.offsetForTimestamp(-1), { errorCode: 0, offset: 250, timestamp: -1 });
     assert.deepEqual(await log.offsetForTimestamp(-2), { errorCode: 0, offset: 0, timestamp: -1 });
-    assert.deepEqual(await log.offsetForTimestamp(0), { errorCode: 0, offset: 0, timestamp: 1004 });
-    assert.deepEqual(await log.offsetForTimestamp(1204), { errorCode: 0, offset: 100, timestamp: 1204 });
-    assert.deepEqual(await log.offsetForTimestamp(1205), { errorCode: 0, offset: 105, timestamp: 1214 });
-    assert.deepEqual(await log.offsetForTimestamp(1494), { errorCode: 0, offset: 245, timestamp: 1494 });
+    // Uncompressed batches are resolved to the record: batch i holds offsets 5i..5i+4 at 1000+10i+j.
+    assert.deepEqual(await log.offsetForTimestamp(0), { errorCode: 0, offset: 0, timestamp: 1000 });
+    assert.deepEqual(await log.offsetForTimestamp(1204), { errorCode: 0, offset: 104, timestamp: 1204 });
+    assert.deepEqual(await log.offsetForTimestamp(1202), { errorCode: 0, offset: 102, timestamp: 1202 });
+    assert.deepEqual(await log.offsetForTimestamp(1205), { errorCode: 0, offset: 105, timestamp: 1210 });
+    assert.deepEqual(await log.offsetForTimestamp(1494), { errorCode: 0, offset: 249, timestamp: 1494 });
     assert.deepEqual(await log.offsetForTimestamp(1495), { errorCode: 0, offset: -1, timestamp: -1 });
-    assert.deepEqual(await log.offsetForTimestamp(-3), { errorCode: 0, offset: 245, timestamp: 1494 });
+    assert.deepEqual(await log.offsetForTimestamp(-3), { errorCode: 0, offset: 249, timestamp: 1494 });
+    // A compressed batch (gzip attribute; storage never decompresses) resolves to its first offset.
+    await log.append(buildBatch(Array.from({ length: 5 }, (_, j) => ({ value: Buffer.alloc(10, j), timestampDelta: j })), { baseTimestamp: 5000, attributes: 1 }), 1);
+    assert.deepEqual(await log.offsetForTimestamp(5002), { errorCode: 0, offset: 250, timestamp: 5004 });
     await store.close();
   });
 });
