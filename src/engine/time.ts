@@ -125,8 +125,9 @@ export class DayRollover {
     return this.latest;
   }
 
-  restore(latest: number): void {
-    this.latest = latest;
+  restore(latest: number | null): void {
+    // JSON turns -Infinity into null.
+    this.latest = latest ?? Number.NEGATIVE_INFINITY;
   }
 }
 

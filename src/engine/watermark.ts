@@ -80,8 +80,9 @@ export class WatermarkClock {
 
   /** Restores after a restart; wall times start afresh from `wallNow`. */
   restore(snapshot: WatermarkSnapshot, wallNow: number): void {
-    this.current = snapshot.watermark;
+    // JSON turns -Infinity into null.
+    this.current = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
     this.partitions.clear();
-    for (const [id, maxEventTime] of snapshot.partitions) this.partitions.set(id, { maxEventTime, lastSeenWall: wallNow });
+    for (const [id, maxEventTime] of snapshot.partitions) this.partitions.set(id, { maxEventTime: maxEventTime ?? Number.NEGATIVE_INFINITY, lastSeenWall: wallNow });
   }
 }
