@@ -31,6 +31,12 @@ export interface PaneWindowOptions {
   digits: number;
   /** How many categories of events are also counted apart (lb-summary's get_success, ...); 0 for none. */
   categories?: number;
+  /**
+   * Windows with fewer events are not emitted (default 1). A threshold rule
+   * (`count > 10`) passes its bound here, so the many quiet windows of
+   * sparse keys are neither built nor visited one by one.
+   */
+  minCount?: number;
 }
 
 export interface PaneWindowResult {
@@ -124,6 +130,7 @@ export class PaneWindows {
   private readonly spec: WindowSpec;
   private readonly mean: boolean;
   private readonly categoryCount: number;
+  private readonly minCount: number;
   private readonly keys = new Map<string, KeyState>();
   private readonly queue = new Map<number, KeyState[]>();
   private readonly queueTimes = new MinHeap();
@@ -139,6 +146,7 @@ export class PaneWindows {
     this.spec = options.window;
     this.mean = options.aggregate === 'mean';
     this.categoryCount = options.categories ?? 0;
+    this.minCount = Math.max(1, options.minCount ?? 1);
   }
 
   get watermark(): number {
@@ -265,7 +273,7 @@ export class PaneWindows {
         if (Math.abs(fast) > MAX_SAFE) exact = true;
       }
     }
-    if (count > 0) {
+    if (count > 0 && count >= this.minCount) {
       let value: Units = count;
       if (this.mean) value = exact ? this.exactMean(panes, first, last, count) : divideRounded(fast, FAST_SCALE, count, this.options.digits);
       let categories: number[] = [];
@@ -287,8 +295,16 @@ export class PaneWindows {
       else panes.splice(0, drop);
     }
     if (panes.length > 0) {
-      const firstEnd = panes[0]!.start + spec.slide;
-      this.schedule(state, Math.max(end + spec.slide, firstEnd));
+      let next = Math.max(end + spec.slide, panes[0]!.start + spec.slide);
+      if (this.minCount > 1) {
+        let held = 0;
+        for (const pane of panes) held += pane.count;
+        // Too few events for any window to be emitted: wait for the last
+        // window that holds them (which drops them all) unless a new event
+        // of this key schedules an earlier end.
+        if (held < this.minCount) next = Math.max(next, panes[panes.length - 1]!.start + spec.size);
+      }
+      this.schedule(state, next);
     } else {
       this.keys.delete(state.key);
     }

@@ -66,7 +66,7 @@ export class PaneDetector {
     this.job = job;
     this.output = output;
     this.clock = new WatermarkClock({ lateness: options.lateness, idleTimeout: options.idleTimeout });
-    this.windows = new PaneWindows({ window: job.window, aggregate: job.aggregate, digits: job.digits, categories: job.categories });
+    this.windows = new PaneWindows({ window: job.window, aggregate: job.aggregate, digits: job.digits, categories: job.categories, minCount: job.threshold === null ? 1 : Math.floor(job.threshold) + 1 });
     this.incidents = new IncidentTracker(job.window.size, (incident, state) => output.incident(incident, state));
     this.onWindow = (result) => this.emit(result);
   }

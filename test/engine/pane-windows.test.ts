@@ -154,7 +154,7 @@ interface Advance { kind: 'advance'; to: number }
 const SCALE = 8;
 
 /** Naive model: every event remembers which windows were still open when it arrived. */
-function naive(spec: WindowSpec, aggregate: PaneAggregate, digits: number, steps: Array<Step | Advance>) {
+function naive(spec: WindowSpec, aggregate: PaneAggregate, digits: number, steps: Array<Step | Advance>, minCount: number) {
   let watermark = Number.NEGATIVE_INFINITY;
   const windows = new Map<string, { key: string; start: number; count: number; sum: bigint }>();
   let late = 0;
@@ -182,6 +182,7 @@ function naive(spec: WindowSpec, aggregate: PaneAggregate, digits: number, steps
   marks.push(Number.POSITIVE_INFINITY);
   const results: string[] = [];
   for (const w of windows.values()) {
+    if (w.count < minCount) continue;
     let value: string;
     if (aggregate === 'count') value = String(w.count);
     else {
@@ -210,16 +211,17 @@ const stepArb: fc.Arbitrary<Step | Advance> = fc.oneof(
   { weight: 1, arbitrary: fc.record({ kind: fc.constant('advance' as const), to: fc.integer({ min: -5000, max: 70_000 }) }) },
 );
 
-test('property: windows, counts, exact means, emission times and late counts equal a naive recomputation', () => {
+test('property: windows (at least minCount events), counts, exact means, emission times and late counts equal a naive recomputation', () => {
   fc.assert(
     fc.property(
       fc.constantFrom<[number, number]>([20, 1], [30, 1], [6, 2], [5, 5], [1, 1]),
       fc.constantFrom<PaneAggregate>('count', 'mean'),
       fc.integer({ min: 0, max: 3 }),
       fc.array(stepArb, { maxLength: 150 }),
-      ([size, slide], aggregate, digits, steps) => {
+      fc.constantFrom(1, 1, 2, 3),
+      ([size, slide], aggregate, digits, steps, minCount) => {
         const spec = hopping({ size: size * 1000, slide: slide * 1000 });
-        const op = new PaneWindows({ window: spec, aggregate, digits });
+        const op = new PaneWindows({ window: spec, aggregate, digits, minCount });
         const got: string[] = [];
         let epoch = 0;
         const seen = new Set<string>();
@@ -240,7 +242,7 @@ test('property: windows, counts, exact means, emission times and late counts equ
           }
         }
         op.flush(emit);
-        const expected = naive(spec, aggregate, digits, steps);
+        const expected = naive(spec, aggregate, digits, steps, minCount);
         assert.deepEqual(got.sort(), expected.results);
         assert.equal(op.lateCount, expected.late);
         assert.equal(op.keyCount, 0);

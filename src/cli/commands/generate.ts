@@ -8,6 +8,8 @@ import { defaultMetricsOptions } from '../../io/generators/metrics.ts';
 import type { MetricsOptions } from '../../io/generators/metrics.ts';
 import { TOPIC_FILES, writeMetricsCombined, writeMetricsPerTopic } from '../../io/generators/metrics-csv.ts';
 import { fileSink, stdoutSink } from '../../io/generators/sinks.ts';
+import { defaultNginxOptions, writeNginxEvents } from '../../io/generators/nginx.ts';
+import { defaultLbOptions, writeLbLines } from '../../io/generators/lb.ts';
 
 interface Dataset {
   summary: string;
@@ -16,6 +18,8 @@ interface Dataset {
 
 const datasets: Record<string, Dataset> = {
   metrics: { summary: 'server metrics CSV (combined, or per topic)', run: generateMetrics },
+  nginx: { summary: 'NGINX access events, JSON lines, with bursts and 4xx storms', run: generateNginx },
+  lb: { summary: 'load-balancer log lines', run: generateLb },
 };
 
 const usage = `usage: streamwatch generate <dataset> [options]
@@ -103,5 +107,65 @@ async function generateMetrics(argv: string[]): Promise<number> {
   }
   const seconds = ((performance.now() - began) / 1000).toFixed(2);
   process.stderr.write(`streamwatch generate metrics: wrote ${rows} rows (${options.servers} servers) to ${out === '-' ? 'standard output' : out} in ${seconds} s\n`);
+  return 0;
+}
+
+const nginxUsage = `usage: streamwatch generate nginx --out FILE|- [--events N] [--seed N]
+
+Writes NGINX access events as JSON lines (SEMANTICS.md section 4), in time
+order from 2022-08-03T06:50:00Z, about 200 a second, with bursts (one client
+sending more than 10 requests in 20 s) and 4xx storms (one host answering
+more than 15 client errors in 30 s), so every nginx detector reports something.
+
+  --out F       output file, or '-' for standard output
+  --events N    number of events (default 100000)
+  --seed N      same seed, same bytes (default 1)
+`;
+
+async function generateNginx(argv: string[]): Promise<number> {
+  const parsed = parse(argv, { out: { type: 'string', short: 'o' }, events: { type: 'string' }, seed: { type: 'string' } });
+  if (parsed.values.help) {
+    process.stdout.write(nginxUsage);
+    return 0;
+  }
+  const out = required(parsed, 'out');
+  const options = {
+    ...defaultNginxOptions,
+    events: num(parsed, 'events', defaultNginxOptions.events, isInteger(0, 1_000_000_000)),
+    seed: num(parsed, 'seed', defaultNginxOptions.seed, isInteger(0, Number.MAX_SAFE_INTEGER)),
+  };
+  const began = performance.now();
+  const events = await writeNginxEvents(options, out === '-' ? stdoutSink() : fileSink(out));
+  const seconds = ((performance.now() - began) / 1000).toFixed(2);
+  process.stderr.write(`streamwatch generate nginx: wrote ${events} events to ${out === '-' ? 'standard output' : out} in ${seconds} s\n`);
+  return 0;
+}
+
+const lbUsage = `usage: streamwatch generate lb --out FILE|- [--lines N] [--seed N]
+
+Writes load-balancer log lines (SEMANTICS.md section 5), in time order from
+2024-05-01T10:00:00Z, about 20 a second: two balancers, ten backends.
+
+  --out F       output file, or '-' for standard output
+  --lines N     number of lines (default 100000)
+  --seed N      same seed, same bytes (default 1)
+`;
+
+async function generateLb(argv: string[]): Promise<number> {
+  const parsed = parse(argv, { out: { type: 'string', short: 'o' }, lines: { type: 'string' }, seed: { type: 'string' } });
+  if (parsed.values.help) {
+    process.stdout.write(lbUsage);
+    return 0;
+  }
+  const out = required(parsed, 'out');
+  const options = {
+    ...defaultLbOptions,
+    lines: num(parsed, 'lines', defaultLbOptions.lines, isInteger(0, 1_000_000_000)),
+    seed: num(parsed, 'seed', defaultLbOptions.seed, isInteger(0, Number.MAX_SAFE_INTEGER)),
+  };
+  const began = performance.now();
+  const lines = await writeLbLines(options, out === '-' ? stdoutSink() : fileSink(out));
+  const seconds = ((performance.now() - began) / 1000).toFixed(2);
+  process.stderr.write(`streamwatch generate lb: wrote ${lines} lines to ${out === '-' ? 'standard output' : out} in ${seconds} s\n`);
   return 0;
 }
