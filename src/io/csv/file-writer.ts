@@ -3,7 +3,8 @@
 // Written to a temporary name and renamed on close, so a reader never sees a
 // half-written file.
 
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { StreamwatchError } from '../../errors.ts';
 
 const FLUSH_CHARS = 1 << 20;
@@ -26,6 +27,7 @@ export class FileWriter {
   static async create(path: string, encoding: BufferEncoding = 'utf8'): Promise<FileWriter> {
     const tempPath = `${path}.tmp-${process.pid}`;
     try {
+      await mkdir(dirname(path), { recursive: true });
       return new FileWriter(await open(tempPath, 'w'), path, tempPath, encoding);
     } catch (error) {
       throw new StreamwatchError('SW_ERR_OUTPUT', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
