@@ -400,16 +400,16 @@ export class GroupCoordinator implements GroupCoordinatorApi {
       return generationId < 0 ? 0 : GroupErrorCode.ILLEGAL_GENERATION;
     }
     if (generationId < 0 && group.state === 'Empty') return 0;
-    if (generationId >= 0 || memberId !== '' || groupInstanceId !== null) {
-      const member = group.members.get(memberId);
-      if (!member) return GroupErrorCode.UNKNOWN_MEMBER_ID;
-      if (groupInstanceId !== null && member.groupInstanceId !== groupInstanceId) return GroupErrorCode.FENCED_INSTANCE_ID;
-    }
+    // An anonymous commit (admin tool, simple consumer) into a group that has members is refused.
+    if (generationId < 0 && memberId === '' && groupInstanceId === null) return GroupErrorCode.UNKNOWN_MEMBER_ID;
+    const current = group.members.get(memberId);
+    if (!current) return GroupErrorCode.UNKNOWN_MEMBER_ID;
+    if (groupInstanceId !== null && current.groupInstanceId !== groupInstanceId) return GroupErrorCode.FENCED_INSTANCE_ID;
     if (generationId !== group.generationId) return GroupErrorCode.ILLEGAL_GENERATION;
     // The member has its JoinGroup answer but no assignment yet: let it sync first.
     if (group.state === 'CompletingRebalance') return GroupErrorCode.REBALANCE_IN_PROGRESS;
-    const member = group.members.get(memberId);
-    if (member) this.touchSession(group, member);
+    // Stable, or PreparingRebalance (the member learns about the rebalance from its next heartbeat).
+    this.touchSession(group, current);
     return 0;
   }
 

@@ -177,7 +177,11 @@ export interface GroupCoordinatorApi {
    * REBALANCE_IN_PROGRESS.
    */
   validateCommit(groupId: string, memberId: string, generationId: number, groupInstanceId?: string | null): number;
-  /** DescribeGroups: an unknown group is described as Dead with no members and error 0 (as Kafka does). */
+  /**
+   * DescribeGroups: an unknown group is described as Dead with no members and
+   * error 0, as Kafka does up to v5; v6+ should answer GROUP_ID_NOT_FOUND (69)
+   * for state Dead. A group that only has committed offsets is Empty.
+   */
   describe(groupId: string): DescribedGroup;
   /** ListGroups, optionally filtered by state (ListGroups v4+). */
   list(statesFilter?: readonly string[]): ListedGroup[];

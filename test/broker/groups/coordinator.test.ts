@@ -211,7 +211,7 @@ test('stale generations and unknown members are refused', async () => {
   assert.equal(coordinator.validateCommit('g', a, 1), 0);
   assert.equal(coordinator.validateCommit('g', a, 0), GroupErrorCode.ILLEGAL_GENERATION);
   assert.equal(coordinator.validateCommit('g', 'nobody', 1), GroupErrorCode.UNKNOWN_MEMBER_ID);
-  assert.equal(coordinator.validateCommit('g', '', -1), GroupErrorCode.ILLEGAL_GENERATION, 'a group with members refuses unmanaged commits');
+  assert.equal(coordinator.validateCommit('g', '', -1), GroupErrorCode.UNKNOWN_MEMBER_ID, 'a group with members refuses unmanaged commits');
   assert.equal(coordinator.validateCommit('simple', '', -1), 0, 'no group management');
   assert.equal(coordinator.validateCommit('simple', 'x', 3), GroupErrorCode.ILLEGAL_GENERATION);
   // During a rebalance: commits with the current generation are still fine before the join completes ...
