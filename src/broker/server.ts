@@ -12,7 +12,9 @@ import type { BrokerContext, BrokerSettings } from './apis/context.ts';
 import { Connection } from './connection.ts';
 import { openBrokerStore } from './storage/index.ts';
 import type { BrokerStore, FsyncMode } from './storage/types.ts';
-import type { GroupCoordinatorApi, GroupCoordinatorOptions } from './groups/types.ts';
+import { GroupCoordinator } from './groups/coordinator.ts';
+import { systemScheduler } from './groups/clock.ts';
+import type { GroupCoordinatorApi } from './groups/types.ts';
 
 export const DEFAULT_MAX_REQUEST_BYTES = 100 * 1024 * 1024;
 
@@ -46,45 +48,6 @@ export interface RunningBroker {
   close(): Promise<void>;
 }
 
-const realScheduler: GroupCoordinatorOptions['scheduler'] = {
-  now: () => Date.now(),
-  setTimeout: (callback, delayMs) => {
-    const timer = setTimeout(callback, delayMs);
-    timer.unref();
-    return timer;
-  },
-  clearTimeout: (handle) => clearTimeout(handle as NodeJS.Timeout),
-};
-
-type CoordinatorModule = { GroupCoordinator: new (options: GroupCoordinatorOptions) => GroupCoordinatorApi };
-
-async function createCoordinator(store: BrokerStore, log: (line: string) => void): Promise<GroupCoordinatorApi> {
-  // Loaded by a computed path while ./groups/coordinator.ts is being written
-  // alongside; the contract is ./groups/types.ts.
-  const path = './groups/coordinator.ts';
-  let module: CoordinatorModule;
-  try {
-    module = (await import(path)) as CoordinatorModule;
-  } catch (error) {
-    log(`group coordinator unavailable (${(error as Error).message.split('\n')[0]}): consumer groups are disabled`);
-    return noGroups;
-  }
-  return new module.GroupCoordinator({ scheduler: realScheduler, groupsWithOffsets: () => store.listGroupsWithOffsets() });
-}
-
-/** Stand-in until the coordinator module exists: every group call says "not available". */
-const noGroups: GroupCoordinatorApi = {
-  join: async (request) => ({ errorCode: 15, generationId: -1, protocolType: null, protocolName: null, leader: '', memberId: request.memberId, members: [] }),
-  sync: async () => ({ errorCode: 15, protocolType: null, protocolName: null, assignment: Buffer.alloc(0) }),
-  heartbeat: () => 15,
-  leave: (request) => ({ errorCode: 15, members: request.members.map((member) => ({ ...member, errorCode: 15 })) }),
-  validateCommit: (_group, memberId, generationId) => (generationId === -1 && memberId === '' ? 0 : 15),
-  describe: (groupId) => ({ errorCode: 15, groupId, state: 'Dead', protocolType: '', protocolData: '', members: [] }),
-  list: () => [],
-  deleteGroup: () => 15,
-  close: () => {},
-};
-
 function listen(server: Server, host: string, port: number): Promise<void> {
   return new Promise((resolve, reject) => {
     const onError = (error: Error): void => reject(error);
@@ -106,7 +69,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   } catch (error) {
     throw new StreamwatchError('SW_ERR_BROKER_START', `cannot open data dir ${options.dataDir}: ${(error as Error)?.message ?? String(error)}`, { cause: error });
   }
-  const groups = options.groups ?? (await createCoordinator(store, log));
+  const groups = options.groups ?? new GroupCoordinator({ scheduler: systemScheduler, groupsWithOffsets: () => store.listGroupsWithOffsets() });
   const settings: BrokerSettings = {
     nodeId: 0,
     clusterId: `streamwatch-${randomBytes(6).toString('hex')}`,

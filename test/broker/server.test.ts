@@ -1,0 +1,198 @@
+// The server's contract over raw sockets: version negotiation, header rules,
+// ordering of pipelined requests, acks=0, long-poll Fetch that blocks no other
+// connection, errors that return at once, oversized frames, stable topic ids
+// across restarts, and the CLI's exit codes and signal handling.
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { apiVersions } from '../../src/broker/apis/api-versions.ts';
+import { metadata } from '../../src/broker/apis/metadata.ts';
+import { produce } from '../../src/broker/apis/produce.ts';
+import { fetch } from '../../src/broker/apis/fetch.ts';
+import { heartbeat } from '../../src/broker/apis/heartbeat.ts';
+import { allApis } from '../../src/broker/apis/index.ts';
+import { startBroker } from '../../src/broker/server.ts';
+import { Reader } from '../../src/broker/protocol/reader.ts';
+import { withBroker, run } from './helpers/broker.ts';
+import { RawClient } from './helpers/raw-client.ts';
+import { recordBatch } from './helpers/batches.ts';
+import { spawnBroker, ensureStopped, nodeBin, cliPath } from './helpers/process.ts';
+import type { BrokerProcess } from './helpers/process.ts';
+
+type Json = Record<string, unknown>;
+const ZERO_ID = '00000000000000000000000000000000';
+
+test('ApiVersions: every version up to 3 lists all APIs; v4 gets UNSUPPORTED_VERSION with a v0 body', async () => {
+  await withBroker(async (broker) => {
+    const client = await RawClient.connect(broker.port);
+    try {
+      for (let version = 0; version <= 3; version++) {
+        const body = await client.request(apiVersions, version, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' });
+        assert.equal(body.errorCode, 0);
+        const keys = body.apiKeys as { apiKey: number; minVersion: number; maxVersion: number }[];
+        assert.deepEqual(keys.map((k) => k.apiKey), allApis.map((api) => api.key).sort((a, b) => a - b));
+        // librdkafka 2.0.2 gating: groups and FindCoordinator from v0, Produce from v0 (compression).
+        for (const key of [0, 8, 9, 10, 11, 12, 13, 14, 22]) assert.equal(keys.find((k) => k.apiKey === key)?.minVersion, 0, `api ${key} min 0`);
+      }
+      client.send(apiVersions, 4, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' });
+      const frame = await client.nextFrame();
+      assert.ok(frame);
+      const reader = new Reader(frame);
+      reader.int32(); // correlation id, then straight into the v0 body: no tagged fields
+      assert.equal(reader.int16(), 35);
+      const count = reader.int32();
+      const ranges = Array.from({ length: count }, () => [reader.int16(), reader.int16(), reader.int16()]);
+      assert.deepEqual(ranges.find(([key]) => key === 18), [18, 0, 3]);
+      assert.equal(reader.remaining, 0);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test('a too-new version is answered UNSUPPORTED_VERSION where the response has an error code, else the connection closes', async () => {
+  await withBroker(async (broker) => {
+    const client = await RawClient.connect(broker.port);
+    const body = await client.request(heartbeat, 5, { groupId: 'g', generationId: 1, memberId: 'm' });
+    assert.equal(body.errorCode, 35);
+    client.send(metadata, 13, { topics: null });
+    assert.equal(await client.nextFrame(), null, 'closed');
+    assert.ok(broker.logLines.some((line) => /Metadata v13 is not supported/.test(line)));
+  });
+});
+
+test('pipelined requests are answered in order; acks=0 produces no response', async () => {
+  await withBroker(async (broker) => {
+    await broker.store.createTopic('pipe', 1);
+    const client = await RawClient.connect(broker.port);
+    try {
+      const records = recordBatch(['a', 'b']);
+      const frames = [
+        RawClient.frame(metadata, 12, { topics: null }, 1),
+        RawClient.frame(produce, 9, { acks: 0, timeoutMs: 1000, topicData: [{ name: 'pipe', partitionData: [{ index: 0, records }] }] }, 2),
+        RawClient.frame(produce, 3, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'pipe', partitionData: [{ index: 0, records }] }] }, 3),
+        RawClient.frame(apiVersions, 0, {}, 4),
+      ];
+      client.socket.write(Buffer.concat(frames));
+      assert.equal((await client.receive(metadata, 12)).correlationId, 1);
+      const produced = await client.receive(produce, 3);
+      assert.equal(produced.correlationId, 3, 'no answer for the acks=0 request');
+      const partition = ((produced.body.responses as Json[])[0]?.partitionResponses as Json[])[0];
+      assert.equal(partition?.errorCode, 0);
+      assert.equal(partition?.baseOffset, 2, 'the acks=0 batch was stored first');
+      assert.equal((await client.receive(apiVersions, 0)).correlationId, 4);
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test('a long-polling Fetch waits for data without blocking other connections', async () => {
+  await withBroker(async (broker) => {
+    const topic = (await broker.store.createTopic('poll', 1)).topic;
+    assert.ok(topic);
+    const waiter = await RawClient.connect(broker.port);
+    const other = await RawClient.connect(broker.port);
+    try {
+      const began = Date.now();
+      waiter.send(fetch, 13, { maxWaitMs: 5000, minBytes: 1, topics: [{ topicId: topic.topicId.toString('hex'), partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1 << 20 }] }] });
+      await other.request(apiVersions, 3, {});
+      assert.ok(Date.now() - began < 1000, 'another connection is served while the fetch waits');
+      await other.request(produce, 9, { acks: -1, timeoutMs: 1000, topicData: [{ name: 'poll', partitionData: [{ index: 0, records: recordBatch(['wake up']) }] }] });
+      const answer = await waiter.receive(fetch, 13);
+      assert.ok(Date.now() - began < 2500, 'the fetch returns when data arrives, not at max_wait');
+      const partition = ((answer.body.responses as Json[])[0]?.partitions as Json[])[0];
+      assert.equal(partition?.highWatermark, 1);
+      assert.ok((partition?.records as Buffer).length > 61);
+    } finally {
+      waiter.close();
+      other.close();
+    }
+  });
+});
+
+test('Fetch errors return at once: unknown topic id (100), offset out of range (1); empty records are zero-length', async () => {
+  await withBroker(async (broker) => {
+    const topic = (await broker.store.createTopic('errs', 1)).topic;
+    assert.ok(topic);
+    const client = await RawClient.connect(broker.port);
+    try {
+      const began = Date.now();
+      const unknown = await client.request(fetch, 17, { maxWaitMs: 5000, minBytes: 1, topics: [{ topicId: 'ab'.repeat(16), partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 }] }] });
+      assert.equal((((unknown.responses as Json[])[0]?.partitions as Json[])[0])?.errorCode, 100);
+      const range = await client.request(fetch, 11, { maxWaitMs: 5000, minBytes: 1, topics: [{ topic: 'errs', partitions: [{ partition: 0, fetchOffset: 99, partitionMaxBytes: 1000 }] }] });
+      assert.equal((((range.responses as Json[])[0]?.partitions as Json[])[0])?.errorCode, 1);
+      assert.ok(Date.now() - began < 1500, 'errors do not wait for max_wait');
+      const empty = await client.request(fetch, 4, { maxWaitMs: 0, minBytes: 0, topics: [{ topic: 'errs', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 }] }] });
+      const records = (((empty.responses as Json[])[0]?.partitions as Json[])[0])?.records as Buffer | null;
+      assert.ok(records !== null && records.length === 0, 'zero-length, not null');
+    } finally {
+      client.close();
+    }
+  });
+});
+
+test('an oversized frame closes only its connection', async () => {
+  await withBroker(async (broker) => {
+    const bad = await RawClient.connect(broker.port);
+    const good = await RawClient.connect(broker.port);
+    bad.socket.write(Buffer.from('00100000', 'hex'));
+    assert.equal(await bad.nextFrame(), null);
+    assert.equal((await good.request(apiVersions, 2, {})).errorCode, 0);
+    good.close();
+    assert.ok(broker.logLines.some((line) => /frame size 1048576 exceeds --max-request-bytes 65536/.test(line)));
+  }, { maxRequestBytes: 65536 });
+});
+
+test('Metadata: auto-creation only when allowed; topic ids are non-zero and survive a restart', async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sw-broker-meta-'));
+  try {
+    let broker = await startBroker({ port: 0, dataDir, log: () => {}, defaultPartitions: 3 });
+    let client = await RawClient.connect(broker.port);
+    const refused = await client.request(metadata, 12, { topics: [{ name: 'maybe' }], allowAutoTopicCreation: false });
+    assert.equal(((refused.topics as Json[])[0])?.errorCode, 3);
+    const created = await client.request(metadata, 12, { topics: [{ name: 'maybe' }], allowAutoTopicCreation: true });
+    const topic = (created.topics as Json[])[0] as Json;
+    assert.equal(topic.errorCode, 0);
+    assert.equal((topic.partitions as Json[]).length, 3);
+    assert.notEqual(topic.topicId, ZERO_ID);
+    const brokers = created.brokers as Json[];
+    assert.deepEqual(brokers.map((b) => [b.nodeId, b.host, b.port]), [[0, '127.0.0.1', broker.port]]);
+    const v0 = await client.request(metadata, 0, { topics: [] });
+    assert.deepEqual((v0.topics as Json[]).map((t) => t.name), ['maybe'], 'v0: an empty list means all topics');
+    client.close();
+    await broker.close();
+
+    broker = await startBroker({ port: 0, dataDir, log: () => {} });
+    client = await RawClient.connect(broker.port);
+    const byId = await client.request(metadata, 12, { topics: [{ topicId: topic.topicId, name: null }] });
+    assert.equal(((byId.topics as Json[])[0])?.name, 'maybe', 'the same id after a restart');
+    client.close();
+    await broker.close();
+  } finally {
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});
+
+test('streamwatch broker: bad usage exits 2; SIGINT and SIGTERM stop it cleanly with exit 0', async (t) => {
+  const usage = await run(nodeBin, [cliPath, 'broker', '--fsync', 'sometimes']);
+  assert.equal(usage.code, 2);
+  assert.match(usage.stderr, /--fsync: 'sometimes' must be 'always' or 'never'/);
+  const dataDir = await mkdtemp(join(tmpdir(), 'sw-broker-cli-'));
+  let broker: BrokerProcess | undefined;
+  t.after(async () => {
+    await ensureStopped(broker);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    broker = await spawnBroker(['--data-dir', dataDir]);
+    const client = await RawClient.connect(broker.port);
+    assert.equal((await client.request(apiVersions, 3, {})).errorCode, 0);
+    broker.child.kill(signal);
+    assert.equal(await broker.exited, 0);
+    assert.match(broker.stderr(), new RegExp(`${signal}, stopping[\\s\\S]*stopped`));
+    client.close();
+  }
+});
