@@ -1,0 +1,58 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { openBrokerStore, StorageErrorCode } from '../../../src/broker/storage/index.ts';
+import { validateBatches } from '../../../src/broker/storage/record-batch.ts';
+import { decodeRecords, valueBatch, withTempDir } from './helpers.ts';
+
+test('readers running alongside appends only ever see whole, valid batches below the high watermark', async () => {
+  await withTempDir(async (dir) => {
+    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 16 * 1024 });
+    await store.createTopic('t', 1);
+    const log = store.partition('t', 0)!;
+    let writing = true;
+    const appends = (async () => {
+      const pending = [];
+      for (let i = 0; i < 300; i++) pending.push(log.append(valueBatch(`w${i}`, 1 + (i % 7), 50), 1));
+      await Promise.all(pending);
+      writing = false;
+    })();
+    let reads = 0;
+    let offset = 0;
+    const seen: number[] = [];
+    while (writing || offset < log.highWatermark) {
+      const hw = log.highWatermark;
+      const result = await log.read(offset, 2000);
+      assert.equal(result.errorCode, 0);
+      if (result.records.length > 0) {
+        assert.equal(validateBatches(result.records).errorCode, 0, 'whole batches with valid CRCs');
+        for (const r of decodeRecords(result.records)) {
+          assert.ok(r.offset < result.highWatermark && result.highWatermark >= hw);
+          if (r.offset >= offset) seen.push(r.offset);
+        }
+        offset = seen[seen.length - 1]! + 1;
+      } else {
+        await log.waitForData(offset, 50);
+      }
+      reads++;
+    }
+    await appends;
+    assert.deepEqual(seen, Array.from({ length: log.highWatermark }, (_, i) => i));
+    assert.ok(reads > 1);
+    await store.close();
+  });
+});
+
+test('a read racing with retention gets data or an empty answer, never an error or a throw', async () => {
+  await withTempDir(async (dir) => {
+    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 2048, retentionBytes: 0 });
+    await store.createTopic('t', 1);
+    const log = store.partition('t', 0)!;
+    for (let i = 0; i < 40; i++) await log.append(valueBatch(`r${i}`, 5, 40), 1);
+    const reads = Array.from({ length: 40 }, (_, i) => log.read(i * 5, 1000));
+    await store.enforceRetention();
+    for (const result of await Promise.all(reads)) assert.ok(result.errorCode === 0 || result.errorCode === StorageErrorCode.OFFSET_OUT_OF_RANGE);
+    assert.ok(log.logStartOffset > 150, 'only the active segment is left');
+    assert.equal((await log.read(0, 1000)).errorCode, StorageErrorCode.OFFSET_OUT_OF_RANGE);
+    await store.close();
+  });
+});
