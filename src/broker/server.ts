@@ -30,6 +30,8 @@ export interface BrokerOptions {
   /** Address to advertise when clients must reach the broker under another name. */
   advertisedHost?: string;
   advertisedPort?: number;
+  /** How often old segments are deleted by retention (ms, default 60000). */
+  retentionCheckMs?: number;
   /** Log lines (start, stop, bad connections); stderr by default. */
   log?: (line: string) => void;
   /** Injected storage/coordinator (tests); opened from dataDir / created otherwise. */
@@ -87,15 +89,20 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     connections.add(connection);
     socket.once('close', () => connections.delete(connection));
   });
-  // Errors on accepted sockets are handled per connection; this catches the listener's own.
-  server.on('error', (error) => log(`listener error: ${error.message}`));
   try {
     await listen(server, host, options.port ?? 9092);
   } catch (error) {
     groups.close();
-    if (!options.store) await store.close();
+    await store.close();
     throw new StreamwatchError('SW_ERR_BROKER_START', `cannot listen on ${host}:${options.port ?? 9092}: ${(error as Error).message}`, { cause: error });
   }
+  // Errors on accepted sockets are handled per connection; this catches the listener's own.
+  server.on('error', (error) => log(`listener error: ${error.message}`));
+  // Retention deletes whole old segments; storage leaves the schedule to the server.
+  const retentionTimer = setInterval(() => {
+    store.enforceRetention().catch((error: unknown) => log(`retention failed: ${(error as Error)?.message ?? String(error)}`));
+  }, options.retentionCheckMs ?? 60_000);
+  retentionTimer.unref();
   const bound = server.address();
   const port = typeof bound === 'object' && bound ? bound.port : (options.port ?? 9092);
   log(`listening on ${host}:${port} (data dir ${store.dataDir}, fsync ${options.fsync ?? 'always'})`);
@@ -103,6 +110,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   let closing: Promise<void> | undefined;
   const close = (): Promise<void> => {
     closing ??= (async () => {
+      clearInterval(retentionTimer);
       const stopped = new Promise<void>((resolve) => server.close(() => resolve()));
       for (const connection of connections) connection.close();
       await stopped;

@@ -12,6 +12,8 @@ import { metadata } from '../../src/broker/apis/metadata.ts';
 import { produce } from '../../src/broker/apis/produce.ts';
 import { fetch } from '../../src/broker/apis/fetch.ts';
 import { heartbeat } from '../../src/broker/apis/heartbeat.ts';
+import { createTopics } from '../../src/broker/apis/create-topics.ts';
+import { deleteTopics } from '../../src/broker/apis/delete-topics.ts';
 import { allApis } from '../../src/broker/apis/index.ts';
 import { startBroker } from '../../src/broker/server.ts';
 import { Reader } from '../../src/broker/protocol/reader.ts';
@@ -195,4 +197,59 @@ test('streamwatch broker: bad usage exits 2; SIGINT and SIGTERM stop it cleanly 
     assert.match(broker.stderr(), new RegExp(`${signal}, stopping[\\s\\S]*stopped`));
     client.close();
   }
+});
+
+test('Produce v0-2 (advertised for librdkafka) refuses message sets older than magic 2', async () => {
+  await withBroker(async (broker) => {
+    await broker.store.createTopic('old', 1);
+    const client = await RawClient.connect(broker.port);
+    const legacy = recordBatch(['x']);
+    legacy[16] = 1; // magic 1
+    const body = await client.request(produce, 2, { acks: 1, timeoutMs: 1000, topicData: [{ name: 'old', partitionData: [{ index: 0, records: legacy }] }] });
+    assert.equal((((body.responses as Json[])[0]?.partitionResponses as Json[])[0])?.errorCode, 43);
+    assert.equal(broker.store.partition('old', 0)?.highWatermark, 0);
+    client.close();
+  });
+});
+
+test('CreateTopics and DeleteTopics across versions: by name, by id, and the single-node rules', async () => {
+  await withBroker(async (broker) => {
+    const client = await RawClient.connect(broker.port);
+    const v0 = await client.request(createTopics, 0, { topics: [{ name: 'c0', numPartitions: 2, replicationFactor: 1, assignments: [], configs: [] }], timeoutMs: 1000 });
+    assert.equal(((v0.topics as Json[])[0])?.errorCode, 0);
+    const v7 = await client.request(createTopics, 7, {
+      topics: [
+        { name: 'c7', numPartitions: -1, replicationFactor: -1, assignments: [], configs: [{ name: 'retention.ms', value: '1000' }] },
+        { name: 'c0', numPartitions: 1, replicationFactor: 1, assignments: [], configs: [] },
+        { name: 'c3', numPartitions: 1, replicationFactor: 3, assignments: [], configs: [] },
+      ],
+      timeoutMs: 1000,
+    });
+    const results = v7.topics as Json[];
+    assert.equal(results[0]?.errorCode, 0);
+    assert.equal(results[0]?.numPartitions, 4, '--default-partitions');
+    assert.notEqual(results[0]?.topicId, ZERO_ID);
+    assert.equal(results[1]?.errorCode, 36, 'TOPIC_ALREADY_EXISTS');
+    assert.equal(results[2]?.errorCode, 38, 'INVALID_REPLICATION_FACTOR');
+    const byName = await client.request(deleteTopics, 1, { topicNames: ['c0', 'nope'], timeoutMs: 1000 });
+    assert.deepEqual((byName.responses as Json[]).map((r) => r.errorCode), [0, 3]);
+    const byId = await client.request(deleteTopics, 6, { topics: [{ name: null, topicId: results[0]?.topicId }], timeoutMs: 1000 });
+    assert.deepEqual((byId.responses as Json[]).map((r) => [r.name, r.errorCode]), [['c7', 0]]);
+    assert.deepEqual(broker.store.listTopics().map((t) => t.name), []);
+    client.close();
+  }, { defaultPartitions: 4 });
+});
+
+test('streamwatch broker on a port in use: one error line, exit 1', async (t) => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sw-broker-port-'));
+  let first: BrokerProcess | undefined;
+  t.after(async () => {
+    await ensureStopped(first);
+    await rm(dataDir, { recursive: true, force: true });
+  });
+  first = await spawnBroker(['--data-dir', join(dataDir, 'a')]);
+  const second = await run(nodeBin, [cliPath, 'broker', '--port', String(first.port), '--data-dir', join(dataDir, 'b')]);
+  assert.equal(second.code, 1);
+  assert.match(second.stderr, /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE.* \[SW_ERR_BROKER_START\]/);
+  assert.doesNotMatch(second.stderr, /\n\s+at /, 'no stack trace');
 });
