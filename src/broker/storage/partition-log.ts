@@ -9,11 +9,12 @@
 // so readers never see offsets whose bytes are not in the file yet.
 
 import { mkdir, readdir, rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { fsyncDirectory } from './files.ts';
 import type { FlushScheduler } from './flush-scheduler.ts';
 import { ProducerStateTable } from './producer-state.ts';
 import { BATCH_HEADER_BYTES, batchInfoAt, findRecord, scanBatches, validateBatches, writeInt64, type BatchInfo } from './record-batch.ts';
-import { INDEX_INTERVAL_BYTES, Segment, listSegmentBases } from './segment.ts';
+import { INDEX_INTERVAL_BYTES, Segment, listSegmentBases, segmentFileName } from './segment.ts';
 import {
   EARLIEST_TIMESTAMP,
   LATEST_TIMESTAMP,
@@ -103,8 +104,8 @@ export class Partition implements PartitionLog {
       if (nextBase !== undefined && (truncated || segment.nextOffset > nextBase)) {
         // Later segments cannot follow a cut or overlapping one: drop them.
         for (const base of bases.slice(i + 1)) {
-          const { segment: doomed } = await Segment.open(dir, base, false);
-          await doomed.retire();
+          await rm(join(dir, segmentFileName(base, '.log')), { force: true });
+          await rm(join(dir, segmentFileName(base, '.index')), { force: true });
         }
         await fsyncDirectory(dir);
         break;
@@ -142,7 +143,7 @@ export class Partition implements PartitionLog {
     if (validation.batches === null) return this.error(validation.errorCode, validation.errorMessage);
     const batches = validation.batches;
     const sequence = this.producers.check(batches);
-    if (sequence.kind === 'duplicate') return { errorCode: 0, baseOffset: sequence.baseOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, errorMessage: null };
+    if (sequence.kind === 'duplicate') return this.answerDuplicate(sequence.baseOffset, acks);
     if (sequence.kind === 'error') return this.error(sequence.errorCode, sequence.errorMessage);
 
     const baseOffset = this.nextOffset;
@@ -165,6 +166,25 @@ export class Partition implements PartitionLog {
     return { errorCode: 0, baseOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, errorMessage: null };
   }
 
+  /**
+   * A retried batch is answered with its original offset, but only once the
+   * original is as durable as a fresh append would be: the retry may arrive
+   * while the original is still queued.
+   */
+  private async answerDuplicate(baseOffset: number, acks: Acks): Promise<AppendResult> {
+    while (this.writtenEnd <= baseOffset && this.draining) await this.draining;
+    if (this.writtenEnd <= baseOffset) return this.error(StorageErrorCode.KAFKA_STORAGE_ERROR, `log failed: ${String(this.failure)}`);
+    if (acks !== 0 && this.config.fsync === 'always') {
+      try {
+        await this.flusher.sync(this.segments[this.segmentIndexFor(baseOffset, this.segments)]!);
+      } catch (error) {
+        this.failure ??= error;
+        return this.error(StorageErrorCode.KAFKA_STORAGE_ERROR, `fsync failed: ${String(error)}`);
+      }
+    }
+    return { errorCode: 0, baseOffset, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, errorMessage: null };
+  }
+
   private error(errorCode: number, errorMessage: string): AppendResult {
     return { errorCode, baseOffset: -1, logAppendTimeMs: -1, logStartOffset: this.logStartOffset, errorMessage };
   }
@@ -177,10 +197,11 @@ export class Partition implements PartitionLog {
   }
 
   private async drain(): Promise<void> {
+    let run: PendingWrite[] = [];
     try {
       while (this.queue.length > 0) {
         let segment = this.active;
-        const run: PendingWrite[] = [];
+        run = [];
         let runBytes = 0;
         while (this.queue.length > 0 && runBytes < MAX_WRITE_RUN_BYTES && run.length < MAX_WRITE_RUN_BUFFERS) {
           const next = this.queue[0]!;
@@ -203,17 +224,16 @@ export class Partition implements PartitionLog {
           }
           position += entry.records.length;
         }
-        try {
-          await segment.write(run.map((e) => e.records), runBytes, indexEntries);
-        } catch (error) {
-          this.failure = error;
-          for (const entry of [...run, ...this.queue.splice(0)]) entry.reject(error);
-          return;
-        }
+        await segment.write(run.map((e) => e.records), runBytes, indexEntries);
         this.writtenEnd = segment.nextOffset;
         for (const entry of run) entry.resolve(segment);
+        run = [];
         this.notify();
       }
+    } catch (error) {
+      // A failed write or roll leaves the file in an unknown state: fail this log until it is reopened (and recovered).
+      this.failure = error;
+      for (const entry of [...run, ...this.queue.splice(0)]) entry.reject(error);
     } finally {
       this.draining = null;
     }

@@ -60,3 +60,20 @@ test('producer ids are never handed out twice, even across restarts', async () =
     await again.close();
   });
 });
+
+test('a retry that arrives while the original is still being written waits for it and gets the same offset', async () => {
+  await withTempDir(async (dir) => {
+    const store = await openBrokerStore(dir, { fsync: 'always' });
+    await store.createTopic('t', 1);
+    const log = store.partition('t', 0)!;
+    const original = valueBatch('once', 3, 10, { producerId: pid, producerEpoch: 0, baseSequence: 0 });
+    const order: string[] = [];
+    const first = log.append(Buffer.from(original), -1).then((r) => (order.push('original'), r));
+    const retry = log.append(Buffer.from(original), -1).then((r) => (order.push('retry'), r));
+    const [a, b] = await Promise.all([first, retry]);
+    assert.deepEqual([a.errorCode, a.baseOffset, b.errorCode, b.baseOffset], [0, 0, 0, 0]);
+    assert.deepEqual(order, ['original', 'retry']);
+    assert.equal(log.highWatermark, 3, 'written once');
+    await store.close();
+  });
+});
