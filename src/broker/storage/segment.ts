@@ -243,7 +243,7 @@ export class Segment {
 
   private release(): void {
     this.refs--;
-    if (this.refs === 0 && this.retired) void this.close();
+    if (this.refs === 0 && this.retired) this.close().catch(() => {}); // the files are already deleted
   }
 
   private async loadIndex(logSize: number): Promise<boolean> {
