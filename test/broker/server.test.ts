@@ -242,12 +242,9 @@ test('CreateTopics and DeleteTopics across versions: by name, by id, and the sin
 
 test('streamwatch broker on a port in use: one error line, exit 1', async (t) => {
   const dataDir = await mkdtemp(join(tmpdir(), 'sw-broker-port-'));
-  let first: BrokerProcess | undefined;
-  t.after(async () => {
-    await ensureStopped(first);
-    await rm(dataDir, { recursive: true, force: true });
-  });
-  first = await spawnBroker(['--data-dir', join(dataDir, 'a')]);
+  t.after(() => rm(dataDir, { recursive: true, force: true }));
+  const first = await spawnBroker(['--data-dir', join(dataDir, 'a')]);
+  t.after(() => ensureStopped(first));
   const second = await run(nodeBin, [cliPath, 'broker', '--port', String(first.port), '--data-dir', join(dataDir, 'b')]);
   assert.equal(second.code, 1);
   assert.match(second.stderr, /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE.* \[SW_ERR_BROKER_START\]/);
