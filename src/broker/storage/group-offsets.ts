@@ -35,21 +35,25 @@ function key(topic: string, partition: number): string {
 export class GroupOffsetStore {
   private readonly path: string;
   private readonly now: () => number;
+  /** With fsync 'never' (the user traded safety for speed) commits resolve after the write. */
+  private readonly fsync: boolean;
   private readonly flusher = new FlushScheduler();
   private readonly groups = new Map<string, Map<string, CommittedOffset>>();
   private handle: FileHandle | null = null;
   private fileBytes = 0;
   private linesInFile = 0;
-  /** Serialises file writes so the file order equals the order of calls. */
-  private tail: Promise<void> = Promise.resolve();
+  /** Commits waiting for the writer. */
+  private pending: { data: Buffer; lines: number; resolve: () => void; reject: (error: unknown) => void }[] = [];
+  private writing: Promise<void> | null = null;
 
-  private constructor(dataDir: string, now: () => number) {
+  private constructor(dataDir: string, now: () => number, fsync: boolean) {
     this.path = join(dataDir, FILE);
     this.now = now;
+    this.fsync = fsync;
   }
 
-  static async open(dataDir: string, now: () => number): Promise<GroupOffsetStore> {
-    const store = new GroupOffsetStore(dataDir, now);
+  static async open(dataDir: string, now: () => number, fsync = true): Promise<GroupOffsetStore> {
+    const store = new GroupOffsetStore(dataDir, now, fsync);
     let text = '';
     try {
       text = await readFile(store.path, 'utf8');
@@ -106,7 +110,7 @@ export class GroupOffsetStore {
   }
 
   async close(): Promise<void> {
-    await this.tail;
+    while (this.writing) await this.writing;
     await this.flusher.idle();
     await this.handle?.close();
     this.handle = null;
@@ -130,17 +134,40 @@ export class GroupOffsetStore {
   private write(lines: Line[]): Promise<void> {
     // Memory first, in call order, so a fetch right after a commit sees it.
     for (const line of lines) this.apply(line);
-    const data = Buffer.from(lines.map((l) => JSON.stringify(l) + '\n').join(''));
-    const written = this.tail.then(async () => {
-      const handle = this.handle!;
-      await handle.write(data, 0, data.length, this.fileBytes);
-      this.fileBytes += data.length;
-      this.linesInFile += lines.length;
-      await this.flusher.sync(handle);
-      if (this.linesInFile > Math.max(MIN_LINES_BEFORE_COMPACTION, 4 * this.liveCount())) await this.compact();
-    });
-    this.tail = written.catch(() => {});
-    return written;
+    const { promise, resolve, reject } = Promise.withResolvers<void>();
+    this.pending.push({ data: Buffer.from(lines.map((l) => JSON.stringify(l) + '\n').join('')), lines: lines.length, resolve, reject });
+    this.writing ??= this.drain();
+    return promise;
+  }
+
+  /**
+   * One writer: everything queued while the previous write ran goes out in
+   * one write() (file order = call order), and its fsync is awaited outside
+   * the loop so commits arriving meanwhile share it.
+   */
+  private async drain(): Promise<void> {
+    try {
+      while (this.pending.length > 0) {
+        const batch = this.pending.splice(0);
+        try {
+          if (this.linesInFile > Math.max(MIN_LINES_BEFORE_COMPACTION, 4 * this.liveCount())) await this.compact();
+          const handle = this.handle!;
+          const data = Buffer.concat(batch.map((p) => p.data));
+          await handle.write(data, 0, data.length, this.fileBytes);
+          this.fileBytes += data.length;
+          this.linesInFile += batch.reduce((n, p) => n + p.lines, 0);
+          const synced = this.fsync ? this.flusher.sync(handle) : Promise.resolve();
+          synced.then(
+            () => batch.forEach((p) => p.resolve()),
+            (error: unknown) => batch.forEach((p) => p.reject(error)),
+          );
+        } catch (error) {
+          for (const p of batch) p.reject(error);
+        }
+      }
+    } finally {
+      this.writing = null;
+    }
   }
 
   private liveCount(): number {
@@ -149,7 +176,7 @@ export class GroupOffsetStore {
     return n;
   }
 
-  /** Rewrites the file with only the live commits, atomically, and reopens it for appending. */
+  /** Rewrites the file with only the live commits, atomically, and reopens it for appending (after pending fsyncs of the old file). */
   private async compact(): Promise<void> {
     const lines: string[] = [];
     for (const [group, offsets] of this.groups) {

@@ -53,14 +53,14 @@ export function partitionDirName(topic: string, partition: number): string {
 
 class Store implements BrokerStore {
   readonly dataDir: string;
-  readonly counters: StoreCounters = { fsyncs: 0, fsyncRounds: 0, appends: 0, bytesAppended: 0 };
+  readonly counters: StoreCounters = { fsyncs: 0, fsyncRounds: 0, offsetFsyncs: 0, appends: 0, bytesAppended: 0 };
   private readonly base: PartitionConfig;
   private readonly flusher = new FlushScheduler();
   private readonly topics = new Map<string, TopicEntry>();
   private readonly topicsById = new Map<string, TopicEntry>();
   /** Names being created or deleted: the name is taken until that finishes. */
   private readonly busyNames = new Set<string>();
-  private offsets!: GroupOffsetStore;
+  private offsets: GroupOffsetStore | undefined;
   private metadataWrites: Promise<void> = Promise.resolve();
   private nextProducerId = 0;
   private producerIdLimit = 0;
@@ -72,6 +72,7 @@ class Store implements BrokerStore {
     // Expose the flusher's figures through the public counters object.
     Object.defineProperty(this.counters, 'fsyncs', { get: () => this.flusher.fsyncs, enumerable: true });
     Object.defineProperty(this.counters, 'fsyncRounds', { get: () => this.flusher.rounds, enumerable: true });
+    Object.defineProperty(this.counters, 'offsetFsyncs', { get: () => this.offsets?.fsyncs ?? 0, enumerable: true });
   }
 
   async load(): Promise<void> {
@@ -86,8 +87,13 @@ class Store implements BrokerStore {
       this.register({ info, partitions });
     }
     await this.removeOrphanDirectories();
-    this.offsets = await GroupOffsetStore.open(this.dataDir, this.base.now);
+    this.offsets = await GroupOffsetStore.open(this.dataDir, this.base.now, this.base.fsync === 'always');
     await this.loadProducerIds();
+  }
+
+  private get offsetStore(): GroupOffsetStore {
+    if (!this.offsets) throw new Error('store is not loaded');
+    return this.offsets;
   }
 
   private register(entry: TopicEntry): void {
@@ -169,7 +175,7 @@ class Store implements BrokerStore {
     try {
       await this.persistTopics(this.allInfos());
       await Promise.all(entry.partitions.map((p) => p.destroy()));
-      await this.offsets.deleteTopic(name);
+      await this.offsetStore.deleteTopic(name);
     } finally {
       this.busyNames.delete(name);
     }
@@ -204,19 +210,19 @@ class Store implements BrokerStore {
   }
 
   commitOffsets(group: string, offsets: readonly OffsetCommitEntry[]): Promise<void> {
-    return this.offsets.commit(group, offsets);
+    return this.offsetStore.commit(group, offsets);
   }
 
   fetchOffsets(group: string, topic?: string, partition?: number): CommittedOffset[] {
-    return this.offsets.fetch(group, topic, partition);
+    return this.offsetStore.fetch(group, topic, partition);
   }
 
   listGroupsWithOffsets(): string[] {
-    return this.offsets.groupIds();
+    return this.offsetStore.groupIds();
   }
 
   deleteGroupOffsets(group: string): Promise<void> {
-    return this.offsets.deleteGroup(group);
+    return this.offsetStore.deleteGroup(group);
   }
 
   async allocateProducerId(): Promise<number> {
@@ -254,7 +260,7 @@ class Store implements BrokerStore {
     await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.close())));
     await this.metadataWrites;
     await this.producerIdWrite;
-    await this.offsets.close();
+    await this.offsetStore.close();
   }
 }
 

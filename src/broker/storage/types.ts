@@ -44,7 +44,7 @@ export const StorageErrorCode = {
 export type FsyncMode = 'always' | 'never';
 
 export interface BrokerStoreOptions {
-  /** 'always' (default): acks 1/-1 resolve after fdatasync (group commit). 'never': after write(). */
+  /** 'always' (default): acks 1/-1 and offset commits resolve after fdatasync (group commit). 'never': after write(). */
   fsync?: FsyncMode;
   /** Roll the active segment once it reaches this size. Default 64 MiB. */
   segmentBytes?: number;
@@ -162,6 +162,8 @@ export interface StoreCounters {
   fsyncs: number;
   /** Group-commit rounds: each syncs every file written since the previous round. */
   fsyncRounds: number;
+  /** fdatasync calls for committed group offsets (shared by concurrent commits). */
+  offsetFsyncs: number;
   /** Successful append() calls. */
   appends: number;
   /** Bytes appended to logs. */

@@ -75,3 +75,15 @@ test('committed offsets survive reopen, a torn last line is ignored, deletes per
     await third.close();
   });
 });
+
+test('offset commits are fsynced, and concurrent commits share the fsync', async () => {
+  await withTempDir(async (dir) => {
+    const store = await openBrokerStore(dir, { fsync: 'always' });
+    await store.commitOffsets('g', [{ topic: 't', partition: 0, offset: 1, metadata: null, leaderEpoch: -1 }]);
+    assert.equal(store.counters.offsetFsyncs, 1);
+    await Promise.all(Array.from({ length: 50 }, (_, i) => store.commitOffsets(`g${i}`, [{ topic: 't', partition: 0, offset: i, metadata: null, leaderEpoch: -1 }])));
+    assert.ok(store.counters.offsetFsyncs <= 10, `${store.counters.offsetFsyncs} fsyncs for 50 concurrent commits`);
+    assert.equal(store.listGroupsWithOffsets().length, 51);
+    await store.close();
+  });
+});
