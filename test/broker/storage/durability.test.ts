@@ -87,3 +87,17 @@ test('offset commits are fsynced, and concurrent commits share the fsync', async
     await store.close();
   });
 });
+
+test('the offsets file is compacted while running once dead lines dominate', async () => {
+  await withTempDir(async (dir) => {
+    const store = await openBrokerStore(dir, { fsync: 'never' });
+    const entries = (round: number) => Array.from({ length: 100 }, (_, p) => ({ topic: 't', partition: p, offset: round * 1000 + p, metadata: null, leaderEpoch: -1 }));
+    for (let round = 0; round < 130; round++) await store.commitOffsets('g', entries(round));
+    const lines = (await readFile(join(dir, 'group-offsets.log'), 'utf8')).trim().split('\n').length;
+    assert.ok(lines < 10_000, `${lines} lines after 13,000 commits of 100 live offsets`);
+    await store.close();
+    const again = await openBrokerStore(dir, { fsync: 'never' });
+    assert.deepEqual(again.fetchOffsets('g').map((o) => o.offset), entries(129).map((e) => e.offset));
+    await again.close();
+  });
+});

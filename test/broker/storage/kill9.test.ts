@@ -8,10 +8,17 @@ import { decodeRecords, withTempDir } from './helpers.ts';
 const appender = join(import.meta.dirname, 'fixtures', 'appender.ts');
 
 /** Runs the appender until it has acknowledged `acks` batches, then SIGKILLs it; returns the acks seen. */
-function runAndKill(dir: string, run: number, acks: number): Promise<Map<string, { partition: number; offset: number }>> {
+interface RunResult {
+  acked: Map<string, { partition: number; offset: number }>;
+  /** Highest offset whose commit was acknowledged, per partition. */
+  committed: Map<number, number>;
+}
+
+function runAndKill(dir: string, run: number, acks: number): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [appender, dir, String(run)], { stdio: ['ignore', 'pipe', 'inherit'] });
     const acked = new Map<string, { partition: number; offset: number }>();
+    const committed = new Map<number, number>();
     let pending = '';
     let killed = false;
     child.stdout.setEncoding('utf8');
@@ -21,6 +28,7 @@ function runAndKill(dir: string, run: number, acks: number): Promise<Map<string,
       pending = lines.pop()!;
       for (const line of lines) {
         const [kind, partition, offset, seq] = line.split(' ');
+        if (kind === 'commit') committed.set(Number(partition), Math.max(committed.get(Number(partition)) ?? -1, Number(offset)));
         if (kind !== 'ack') continue;
         acked.set(`r${run}.p${partition}.s${seq}`, { partition: Number(partition), offset: Number(offset) });
       }
@@ -30,20 +38,25 @@ function runAndKill(dir: string, run: number, acks: number): Promise<Map<string,
       }
     });
     child.on('exit', (_code, signal) => {
-      if (signal === 'SIGKILL') resolve(acked);
+      if (signal === 'SIGKILL') resolve({ acked, committed });
       else reject(new Error(`appender exited on its own (${_code})`));
     });
   });
 }
 
-test('kill -9 during acked appends: every acknowledged batch is there once, in order', { timeout: 60_000 }, async () => {
+test('kill -9 during acked appends and commits: every acknowledged batch is there once, in order, and every acknowledged commit', { timeout: 60_000 }, async () => {
   await withTempDir(async (dir) => {
     const everAcked = new Map<string, { partition: number; offset: number }>();
     // Two crash/restart rounds: the second one appends after a recovery.
     for (const [run, target] of [400, 300].entries()) {
-      const acked = await runAndKill(dir, run, target);
+      const { acked, committed } = await runAndKill(dir, run, target);
       for (const [k, v] of acked) everAcked.set(k, v);
       const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 64 * 1024 });
+      // Every acknowledged offset commit survived (a later, unacknowledged one may have too).
+      for (const [partition, offset] of committed) {
+        const [stored] = store.fetchOffsets(`g${run}`, 't', partition);
+        assert.ok(stored && stored.offset >= offset, `commit ${offset} of partition ${partition} survived`);
+      }
       for (const partition of [0, 1]) {
         const log = store.partition('t', partition)!;
         const seen = new Map<string, number>();
