@@ -21,6 +21,8 @@ export interface LogJobRun {
   /** Output lines, header first; empty when no output was written. */
   out: string[];
   rejects: string[];
+  /** The rejects file as bytes: rejected lines are copied byte for byte. */
+  rejectsBytes: Buffer;
   incidents: string[];
 }
 
@@ -40,15 +42,16 @@ async function linesOf(path: string): Promise<string[]> {
 }
 
 /** Writes `input` (lines joined with LF) and runs `job <args...> --input in --out out.csv --rejects rejects.csv`. */
-export async function runLogJob(args: readonly string[], input: readonly string[] | string, options: { incidents?: boolean; env?: Record<string, string> } = {}): Promise<LogJobRun> {
+export async function runLogJob(args: readonly string[], input: readonly string[] | string | Buffer, options: { incidents?: boolean; env?: Record<string, string> } = {}): Promise<LogJobRun> {
   const dir = await mkdtemp(join(tmpdir(), 'streamwatch-logjob-'));
   try {
-    await writeFile(join(dir, 'in.log'), typeof input === 'string' ? input : `${input.join('\n')}\n`);
+    await writeFile(join(dir, 'in.log'), typeof input === 'string' || Buffer.isBuffer(input) ? input : `${input.join('\n')}\n`);
     const extra = options.incidents ? ['--incidents', 'incidents.csv'] : [];
     const run = await cli(['job', ...args, '--input', 'in.log', '--out', 'out.csv', '--rejects', 'rejects.csv', ...extra], dir, options.env);
     return {
       code: run.code,
       stderr: run.stderr,
+      rejectsBytes: existsSync(join(dir, 'rejects.csv')) ? await readFile(join(dir, 'rejects.csv')) : Buffer.alloc(0),
       out: await linesOf(join(dir, 'out.csv')),
       rejects: await linesOf(join(dir, 'rejects.csv')),
       incidents: await linesOf(join(dir, 'incidents.csv')),

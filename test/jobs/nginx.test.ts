@@ -138,6 +138,18 @@ test('rejects: each bad line with its line number and reason; blank lines skippe
   assert.match(run.stderr, /read 6 lines, rejected 4/);
 });
 
+test('keys are UTF-8 text sorted in code-point order; a line that is not UTF-8 is rejected and copied byte for byte', async () => {
+  const good = ['Ö', '\u{1d49c}', '\uff71', 'Z'].map((country, i) => event({ country, t: i }));
+  const bad = Buffer.from([0x7b, 0x61, 0xff, 0xfe, 0x62, 0x7d]); // {a..b} with two bytes that are not UTF-8
+  const input = Buffer.concat([Buffer.from(`${good.join('\n')}\n`), bad, Buffer.from('\n')]);
+  const run = await runLogJob(['nginx', '--detector', 'country-success'], input);
+  assert.equal(run.code, 0, run.stderr);
+  // UTF-16 order would put U+1D49C (a surrogate pair) before U+FF71.
+  assert.deepEqual(run.out.slice(1).map((r) => r.split(',')[2]), ['Z', 'Ö', '\uff71', '\u{1d49c}']);
+  assert.match(run.rejects[1]!, /^in\.log,5,not valid UTF-8,/);
+  assert.ok(run.rejectsBytes.includes(bad), 'the rejected line keeps its bytes');
+});
+
 function csv(field: string): string {
   return /[",\n]/.test(field) ? `"${field.replaceAll('"', '""')}"` : field;
 }
