@@ -58,3 +58,24 @@ export function brokers(parsed: Parsed): string[] {
   if (list.length === 0) throw new UsageError('--brokers: empty list');
   return list;
 }
+
+const DURATION = /^(\d+(?:\.\d+)?)(ms|s|m|h)?$/;
+const UNIT_MS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000 };
+
+/** A duration flag (`500ms`, `10s`, `5m`, `1h`; a plain number is seconds) in milliseconds. */
+export function duration(parsed: Parsed, name: string, fallbackMs: number): number {
+  const text = str(parsed, name);
+  if (text === undefined) return fallbackMs;
+  const match = DURATION.exec(text.trim());
+  if (!match) throw new UsageError(`--${name}: '${text}' is not a duration (e.g. 10s, 5m)`);
+  return Number(match[1]) * UNIT_MS[match[2] ?? 's']!;
+}
+
+/** An AbortSignal that fires on SIGINT or SIGTERM, so long-running commands stop cleanly. */
+export function stopSignal(): AbortSignal {
+  const controller = new AbortController();
+  const stop = () => controller.abort();
+  process.once('SIGINT', stop);
+  process.once('SIGTERM', stop);
+  return controller.signal;
+}

@@ -6,6 +6,7 @@ type CommandModule = { run(argv: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   broker: { summary: 'run the embedded Kafka-compatible broker', load: () => import('./commands/broker.ts') },
+  detect: { summary: 'streaming detectors: topics in, alerts and incidents out', load: () => import('./commands/detect.ts') },
   job: { summary: 'batch jobs: files in, files out (cpu-mem, net-disk)', load: () => import('./commands/job.ts') },
   generate: { summary: 'write deterministic sample datasets (metrics, nginx, lb)', load: () => import('./commands/generate.ts') },
 };

@@ -82,7 +82,7 @@ async function runMetricJob(job: MetricPairJob, argv: string[]): Promise<number>
   return 0;
 }
 
-function readThresholds(job: MetricPairJob, parsed: Parsed): Thresholds {
+export function readThresholds(job: MetricPairJob, parsed: Parsed): Thresholds {
   const defaults = defaultThresholds(job);
   return [0, 1].map((i) => {
     const name = job.sides[i]!.thresholdFlag;
