@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { writeFileAtomic } from './files.ts';
 import { FlushScheduler } from './flush-scheduler.ts';
 import { GroupOffsetStore } from './group-offsets.ts';
+import { lockDataDir } from './lock.ts';
 import { Partition, type PartitionConfig } from './partition-log.ts';
 import { MAX_PARTITIONS, loadTopics, makeTopicInfo, newTopicId, saveTopics, topicNameProblem } from './topics.ts';
 import {
@@ -65,6 +66,7 @@ class Store implements BrokerStore {
   private nextProducerId = 0;
   private producerIdLimit = 0;
   private producerIdWrite: Promise<void> = Promise.resolve();
+  private unlock: () => Promise<void> = async () => {};
 
   constructor(dataDir: string, base: PartitionConfig) {
     this.dataDir = dataDir;
@@ -77,6 +79,7 @@ class Store implements BrokerStore {
 
   async load(): Promise<void> {
     await mkdir(this.dataDir, { recursive: true });
+    this.unlock = await lockDataDir(this.dataDir);
     const topics = await loadTopics(this.dataDir);
     for (const info of topics) {
       const config = this.configFor(info.configs);
@@ -260,7 +263,8 @@ class Store implements BrokerStore {
     await Promise.all([...this.topics.values()].flatMap((t) => t.partitions.map((p) => p.close())));
     await this.metadataWrites;
     await this.producerIdWrite;
-    await this.offsetStore.close();
+    await this.offsets?.close();
+    await this.unlock();
   }
 }
 
@@ -275,6 +279,11 @@ export async function openStore(dataDir: string, options: BrokerStoreOptions): P
     maxBatchBytes: options.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
     now: options.now ?? Date.now,
   });
-  await store.load();
+  try {
+    await store.load();
+  } catch (error) {
+    await store.close().catch(() => {});
+    throw error;
+  }
   return store;
 }
