@@ -11,6 +11,8 @@ export const errorCatalogue = {
   SW_ERR_BROKER_START: { message: 'the embedded broker could not start', retriable: false },
   SW_ERR_KAFKA: { message: 'a Kafka request failed', retriable: true },
   SW_ERR_STATE: { message: 'saved state cannot be read', retriable: false },
+  SW_ERR_DATABASE: { message: 'the database cannot be reached or refused a statement', retriable: true },
+  SW_ERR_DATABASE_BUSY: { message: 'the embedded database is in use by another process', retriable: true },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;

@@ -9,6 +9,8 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   detect: { summary: 'streaming detectors: topics in, alerts and incidents out', load: () => import('./commands/detect.ts') },
   job: { summary: 'batch jobs: files in, files out (cpu-mem, net-disk)', load: () => import('./commands/job.ts') },
   generate: { summary: 'write deterministic sample datasets (metrics, nginx, lb)', load: () => import('./commands/generate.ts') },
+  sink: { summary: 'store topics in PostgreSQL (embedded PGlite by default)', load: () => import('./commands/sink.ts') },
+  search: { summary: 'search stored NGINX events (host, status, time, ip, text)', load: () => import('./commands/search.ts') },
 };
 
 const usage = `usage: streamwatch <command> [options]
