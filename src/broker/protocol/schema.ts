@@ -192,13 +192,21 @@ function encodeValue(field: Field, value: unknown, writer: Writer, version: numb
   }
 }
 
+/** A tagged field is written only when it carries something other than its default. */
+function isDefault(field: Field, value: unknown): boolean {
+  if (value === undefined || value === null) return true;
+  if (Array.isArray(value)) return value.length === 0;
+  if (Buffer.isBuffer(value)) return value.length === 0 && field.default === undefined;
+  return typeof value !== 'object' && value === defaultOf(field);
+}
+
 /** Encodes one struct at `version`; missing values are written as the field's default. */
 export function encodeStruct(fields: readonly Field[], value: Struct, writer: Writer, version: number, flexible: boolean): void {
   let tagged: Field[] | undefined;
   for (const field of fields) {
     if (!inVersion(field, version)) continue;
     if (field.tag !== undefined) {
-      if (flexible && value[field.name] !== undefined && value[field.name] !== null) (tagged ??= []).push(field);
+      if (flexible && !isDefault(field, value[field.name])) (tagged ??= []).push(field);
       continue;
     }
     const given = value[field.name];
