@@ -51,6 +51,8 @@ export class KafkaAdmin {
       await this.client.createTopics({ topics: missing, partitions, replicas: 1 });
     } catch (error) {
       // Another client may have created them meanwhile: only fail if they are still missing.
+      // (TOPIC_ALREADY_EXISTS says so too, even when a listing made just before missed them.)
+      if (/already exists/i.test(String((error as Error).message) + String((error as { errors?: unknown[] }).errors ?? ''))) return missing;
       const now = new Set(await this.listTopics());
       if (missing.some((t) => !now.has(t))) throw kafkaError(error, `creating topics ${missing.join(', ')}`, this.brokers);
     }

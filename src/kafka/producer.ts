@@ -30,6 +30,7 @@ export class KafkaProducer {
   private readonly client: Producer;
   private readonly brokers: readonly string[];
   private readonly acks: number;
+  private readonly idempotent: boolean;
   private readonly lingerMs: number;
   private readonly batchMessages: number;
   private readonly maxInFlight: number;
@@ -41,8 +42,9 @@ export class KafkaProducer {
   /** Records the brokers acknowledged (with acks 0: records written to the socket). */
   acknowledged = 0;
 
-  private constructor(client: Producer, config: ProducerConfig) {
+  private constructor(client: Producer, config: ProducerConfig, idempotent: boolean) {
     this.client = client;
+    this.idempotent = idempotent;
     this.brokers = config.brokers;
     this.acks = ACKS[String(config.acks ?? 'all')] ?? -1;
     this.lingerMs = config.lingerMs ?? 5;
@@ -58,15 +60,17 @@ export class KafkaProducer {
       ...baseOptions(config, 'streamwatch-producer'),
       acks: ACKS[String(acks)] ?? -1,
       compression: config.compression ?? 'lz4',
-      idempotent,
+      // Passed per send instead: with it in the constructor the client starts
+      // InitProducerId on its own and a missing broker hangs instead of failing.
+      idempotent: false,
       partitioner: compatibilityPartitioner,
       // Topics are created explicitly (KafkaAdmin.ensureTopics) with the partition count the user chose.
       autocreateTopics: false,
     });
-    const producer = new KafkaProducer(client, config);
+    const producer = new KafkaProducer(client, config, idempotent);
     try {
       await client.metadata({ topics: [], forceUpdate: true });
-      if (idempotent) await client.initIdempotentProducer({});
+      if (idempotent) await client.initIdempotentProducer({ acks: -1 });
     } catch (error) {
       await client.close(true).catch(() => {});
       throw kafkaError(error, 'starting the producer', config.brokers);
@@ -128,7 +132,7 @@ export class KafkaProducer {
     const messages = this.pending;
     this.pending = [];
     this.inFlight++;
-    this.client.send({ messages, acks: this.acks }).then(
+    this.client.send({ messages, acks: this.acks, idempotent: this.idempotent }).then(
       () => {
         this.acknowledged += messages.length;
       },
