@@ -137,10 +137,10 @@ test('a reader that goes away (| head) stops the generator quietly with status 0
   const [first] = (await once(child.stdout, 'data')) as [Buffer];
   assert.match(first.toString('latin1'), /^ts,server_id,/);
   child.stdout.destroy();
-  const began = Date.now();
   const [status] = (await once(child, 'close')) as [number | null];
   assert.equal(status, 0, stderr);
-  assert.ok(Date.now() - began < 3000, 'stopped early');
+  const written = Number(/wrote (\d+) rows/.exec(stderr)?.[1]);
+  assert.ok(written < 1_000_000, `stopped early: ${stderr}`);
   assert.doesNotMatch(stderr, /Error|\n\s+at /);
 });
 
