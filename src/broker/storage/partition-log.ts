@@ -196,9 +196,11 @@ export class Partition implements PartitionLog {
     return promise;
   }
 
-  private async drain(): Promise<void> {
+  /** The single writer. `first` runs before any queued write (used to roll an idle log). */
+  private async drain(first?: () => Promise<void>): Promise<void> {
     let run: PendingWrite[] = [];
     try {
+      if (first) await first();
       while (this.queue.length > 0) {
         let segment = this.active;
         run = [];
@@ -225,6 +227,7 @@ export class Partition implements PartitionLog {
           position += entry.records.length;
         }
         await segment.write(run.map((e) => e.records), runBytes, indexEntries);
+        segment.lastWriteMs = this.config.now();
         this.writtenEnd = segment.nextOffset;
         for (const entry of run) entry.resolve(segment);
         run = [];
@@ -420,11 +423,21 @@ export class Partition implements PartitionLog {
     const retentionBytes = limits?.retentionBytes ?? this.config.retentionBytes;
     const retentionMs = limits?.retentionMs ?? this.config.retentionMs;
     const now = this.config.now();
+    const active = this.active;
+    if (retentionMs >= 0 && active.size > 0 && now - active.newestTime > retentionMs && !this.draining && !this.closed && !this.failure) {
+      // Everything in the log has expired: roll (as Kafka's segment.ms would have) so the
+      // old active segment can go too. Done as the writer, so no append can slip in between.
+      const rolled = this.drain(async () => {
+        await this.roll(this.nextOffset);
+      });
+      this.draining = rolled;
+      await rolled;
+    }
     let total = this.sizeBytes;
     let deleted = 0;
     while (this.segments.length > 1) {
       const oldest = this.segments[0]!;
-      const tooOld = retentionMs >= 0 && oldest.maxTimestamp >= 0 && now - oldest.maxTimestamp > retentionMs;
+      const tooOld = retentionMs >= 0 && oldest.newestTime >= 0 && now - oldest.newestTime > retentionMs;
       const tooBig = retentionBytes >= 0 && total - oldest.size >= retentionBytes;
       if (!tooOld && !tooBig) break;
       this.segments.shift();

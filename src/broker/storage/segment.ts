@@ -38,6 +38,8 @@ export class Segment {
   nextOffset: number;
   /** Largest batch maxTimestamp in the segment (-1 when empty). */
   maxTimestamp = -1;
+  /** Wall-clock time of the last append (file mtime after a restart; -1 when never written). */
+  lastWriteMs = -1;
   private readonly log: FileHandle;
   private readonly index: FileHandle;
   private readonly entries: IndexEntry[] = [];
@@ -80,7 +82,8 @@ export class Segment {
       return open(join(dir, segmentFileName(baseOffset, '.index')), 'r+');
     });
     const segment = new Segment(dir, baseOffset, log, index);
-    const fileSize = (await log.stat()).size;
+    const { size: fileSize, mtimeMs } = await log.stat();
+    segment.lastWriteMs = fileSize > 0 ? mtimeMs : -1;
     if (!verify) {
       const loaded = await segment.loadIndex(fileSize);
       if (loaded) {
@@ -120,6 +123,16 @@ export class Segment {
 
   get isEmpty(): boolean {
     return this.size === 0;
+  }
+
+  /**
+   * Age used by retention: the later of the newest record timestamp and the
+   * last append. Kafka uses the timestamp alone, which deletes replayed
+   * historical data (old CreateTime) as soon as it is rolled; here data
+   * always stays at least retention.ms after it arrived.
+   */
+  get newestTime(): number {
+    return Math.max(this.maxTimestamp, this.lastWriteMs);
   }
 
   /**

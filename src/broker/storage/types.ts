@@ -50,7 +50,11 @@ export interface BrokerStoreOptions {
   segmentBytes?: number;
   /** Per-partition size bound enforced by enforceRetention(); -1 (default) = unbounded. */
   retentionBytes?: number;
-  /** Delete segments whose newest batch is older than this; -1 = forever. Default 7 days. */
+  /**
+   * Delete segments whose newest record timestamp and last append are both older
+   * than this (a fully expired log is rolled so its last segment goes too); -1 =
+   * forever. Default 7 days.
+   */
   retentionMs?: number;
   /** Largest Produce `records` blob accepted per partition. Default 16 MiB. */
   maxBatchBytes?: number;

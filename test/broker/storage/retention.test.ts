@@ -35,7 +35,8 @@ test('segments roll at segmentBytes and are named by base offset', async () => {
 
 test('retention by size and by age deletes whole old segments and moves logStartOffset', async () => {
   await withTempDir(async (dir) => {
-    let now = 1_000_000;
+    // A realistic clock: after a restart, the age of a segment also counts its file's mtime.
+    let now = Date.now();
     const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096, retentionBytes: 8192, retentionMs: 60_000, now: () => now });
     await store.createTopic('t', 1);
     const log = store.partition('t', 0)!;
@@ -57,27 +58,53 @@ test('retention by size and by age deletes whole old segments and moves logStart
     now += 8000 + 60_001;
     await store.enforceRetention();
     assert.equal(log.logStartOffset, 90);
-    now += 1_000_000;
-    await store.enforceRetention();
-    assert.equal(log.logStartOffset, 90, 'the active segment stays');
     await store.close();
+    const again = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096, retentionMs: 60_000, now: () => now });
+    const relog = again.partition('t', 0)!;
+    assert.equal(relog.logStartOffset, 90);
+    assert.equal(relog.highWatermark, 120);
 
-    const again = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096 });
-    assert.equal(again.partition('t', 0)!.logStartOffset, 90);
-    assert.equal(again.partition('t', 0)!.highWatermark, 120);
+    // Once even the newest batch has expired, the active segment is rolled and deleted too.
+    now += 1_000_000;
+    await again.enforceRetention();
+    assert.equal(relog.logStartOffset, 120);
+    assert.equal(relog.highWatermark, 120);
+    assert.deepEqual(await logFiles(join(dir, 't-0')), ['00000000000000000120.log']);
+    assert.equal((await relog.read(119, 100)).errorCode, StorageErrorCode.OFFSET_OUT_OF_RANGE);
+    assert.equal((await relog.append(valueBatch('fresh', 2), 1)).baseOffset, 120);
+    assert.equal(decodeRecords((await relog.read(120, 100)).records).length, 2);
     await again.close();
+    const third = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096 });
+    assert.deepEqual([third.partition('t', 0)!.logStartOffset, third.partition('t', 0)!.highWatermark], [120, 122]);
+    await third.close();
   });
 });
 
 test('per-topic retention.bytes overrides the store default', async () => {
   await withTempDir(async (dir) => {
-    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096 });
+    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096, retentionMs: -1 });
     await store.createTopic('small', 1, { 'retention.bytes': '1', 'segment.bytes': '2048' });
     const log = store.partition('small', 0)!;
     for (let i = 0; i < 6; i++) await log.append(valueBatch('x', 10, 100), 1);
     await store.enforceRetention();
     assert.equal((await logFiles(join(dir, 'small-0'))).length, 1);
     assert.equal(log.logStartOffset, 50);
+    await store.close();
+  });
+});
+
+test('replayed old data (old record timestamps) stays for retention.ms after it arrived', async () => {
+  await withTempDir(async (dir) => {
+    let now = Date.now();
+    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096, retentionMs: 60_000, now: () => now });
+    await store.createTopic('replay', 1);
+    const log = store.partition('replay', 0)!;
+    for (let i = 0; i < 8; i++) await log.append(buildBatch([{ value: Buffer.alloc(1000, i) }], { baseTimestamp: Date.UTC(2020, 0, 1) + i }), 1);
+    await store.enforceRetention();
+    assert.equal(log.logStartOffset, 0, 'nothing deleted right after arrival');
+    now += 60_001;
+    await store.enforceRetention();
+    assert.equal(log.logStartOffset, 8, 'gone once retention.ms passed since the last append');
     await store.close();
   });
 });
