@@ -13,6 +13,8 @@ export const errorCatalogue = {
   SW_ERR_STATE: { message: 'saved state cannot be read', retriable: false },
   SW_ERR_DATABASE: { message: 'the database cannot be reached or refused a statement', retriable: true },
   SW_ERR_DATABASE_BUSY: { message: 'the embedded database is in use by another process', retriable: true },
+  SW_ERR_DASHBOARD_LISTEN: { message: 'the dashboard cannot listen on its address', retriable: false },
+  SW_ERR_DASHBOARD_TOKEN: { message: 'the dashboard is exposed beyond loopback without a token', retriable: false },
 } as const;
 
 export type ErrorCode = keyof typeof errorCatalogue;
