@@ -51,6 +51,8 @@ const MAX_WRITE_RUN_BUFFERS = 512;
 /** Segments verified batch by batch on recovery: the active one and the one before (it may have been rolled but not yet synced). */
 const VERIFIED_TAIL_SEGMENTS = 2;
 const EMPTY = Buffer.alloc(0);
+/** Largest amount of data one read returns (beyond a single batch that is larger). */
+const MAX_READ_BYTES = 8 * 1024 * 1024;
 
 export class Partition implements PartitionLog {
   readonly topic: string;
@@ -323,7 +325,8 @@ export class Partition implements PartitionLog {
    */
   private async readFromSegment(segment: Segment, from: number, fetchOffset: number, maxBytes: number): Promise<Buffer> {
     let position = from;
-    const window = INDEX_INTERVAL_BYTES + Math.max(maxBytes, 0);
+    // Capped: a client asking for 50 MiB gets at most 8 MiB per fetch (it simply fetches again).
+    const window = INDEX_INTERVAL_BYTES + Math.min(Math.max(maxBytes, 0), MAX_READ_BYTES);
     for (;;) {
       const chunk = await segment.read(position, window);
       if (chunk.length === 0) return EMPTY;
@@ -345,7 +348,7 @@ export class Partition implements PartitionLog {
       let end = head.position + head.size;
       for (let i = first + 1; i < scan.batches.length; i++) {
         const b = scan.batches[i]!;
-        if (b.position + b.size - head.position > maxBytes) break;
+        if (b.position + b.size - head.position > Math.min(maxBytes, MAX_READ_BYTES)) break;
         end = b.position + b.size;
       }
       return chunk.subarray(head.position, end);
