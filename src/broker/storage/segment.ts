@@ -246,17 +246,27 @@ export class Segment {
     if (this.refs === 0) await this.close();
   }
 
+  /** Closes the files once in-flight reads and syncs are done; new ones see an empty segment. */
   close(): Promise<void> {
     if (!this.closedPromise) {
       this.closed = true;
-      this.closedPromise = Promise.all([this.log.close(), this.index.close()]).then(() => undefined);
+      this.closedPromise = this.idle().then(() => Promise.all([this.log.close(), this.index.close()])).then(() => undefined);
     }
     return this.closedPromise;
   }
 
+  private idleWaiters: (() => void)[] = [];
+
+  private idle(): Promise<void> {
+    if (this.refs === 0) return Promise.resolve();
+    return new Promise((resolve) => this.idleWaiters.push(resolve));
+  }
+
   private release(): void {
     this.refs--;
-    if (this.refs === 0 && this.retired) this.close().catch(() => {}); // the files are already deleted
+    if (this.refs !== 0) return;
+    for (const wake of this.idleWaiters.splice(0)) wake();
+    if (this.retired) this.close().catch(() => {}); // the files are already deleted
   }
 
   private async loadIndex(logSize: number): Promise<boolean> {

@@ -129,7 +129,7 @@ export interface PartitionLog {
    * Resolves after fdatasync when acks != 0 and fsync = 'always' (group commit).
    */
   append(records: Buffer, acks: Acks): Promise<AppendResult>;
-  /** Reads whole batches from fetchOffset up to about maxBytes (at least one batch). */
+  /** Reads whole batches from fetchOffset up to about maxBytes, capped at 8 MiB (always at least one whole batch). */
   read(fetchOffset: number, maxBytes: number): Promise<ReadResult>;
   /**
    * Resolves true as soon as highWatermark > offset, false when timeoutMs

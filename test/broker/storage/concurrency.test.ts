@@ -56,3 +56,19 @@ test('a read racing with retention gets data or an empty answer, never an error 
     await store.close();
   });
 });
+
+test('reads racing with topic deletion and close finish without throwing', async () => {
+  await withTempDir(async (dir) => {
+    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096 });
+    await store.createTopic('t', 2);
+    for (let i = 0; i < 30; i++) await store.partition('t', i % 2)!.append(valueBatch(`d${i}`, 5, 40), 1);
+    const logs = [store.partition('t', 0)!, store.partition('t', 1)!];
+    const reads = Array.from({ length: 60 }, (_, i) => logs[i % 2]!.read((i * 3) % 70, 500));
+    const waits = logs.map((l) => l.waitForData(l.highWatermark, 10_000));
+    assert.equal(await store.deleteTopic('t'), 0);
+    for (const result of await Promise.all(reads)) assert.equal(result.errorCode, 0);
+    assert.deepEqual(await Promise.all(waits), [false, false], 'long polls end when the log goes');
+    assert.equal((await logs[0]!.append(valueBatch('late', 1), 1)).errorCode, StorageErrorCode.KAFKA_STORAGE_ERROR);
+    await store.close();
+  });
+});
