@@ -11,6 +11,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   generate: { summary: 'write deterministic sample datasets (metrics, nginx, lb)', load: () => import('./commands/generate.ts') },
   sink: { summary: 'store topics in PostgreSQL (embedded PGlite by default)', load: () => import('./commands/sink.ts') },
   search: { summary: 'search stored NGINX events (host, status, time, ip, text)', load: () => import('./commands/search.ts') },
+  archive: { summary: 'archive detector outputs into time-partitioned CSV files', load: () => import('./commands/archive.ts') },
 };
 
 const usage = `usage: streamwatch <command> [options]

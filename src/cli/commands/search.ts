@@ -6,7 +6,7 @@ import { UsageError } from '../../errors.ts';
 import { parseIsoInstant } from '../../engine/time.ts';
 import { databaseFlagsHelp, databaseOptions, parseDuration } from '../../io/sql/cli-options.ts';
 import { openDatabase } from '../../io/sql/open.ts';
-import { MAX_LIMIT, searchEvents, type EventHit } from '../../io/sql/search.ts';
+import { buildSearch, MAX_LIMIT, searchEvents, type EventHit } from '../../io/sql/search.ts';
 
 const help = `usage: streamwatch search [filters] [options]
 
@@ -69,6 +69,8 @@ export async function run(argv: string[]): Promise<number> {
     text: str(parsed, 'text'),
     limit: num(parsed, 'limit', 100, (n) => Number.isInteger(n) && n >= 1 && n <= MAX_LIMIT),
   };
+  // Bad filters are reported before any database is opened (or created).
+  buildSearch(filter);
   const db = await openDatabase(databaseOptions({ url: str(parsed, 'database-url'), dataDir: str(parsed, 'data-dir') }));
   try {
     const hits = await searchEvents(db, filter);

@@ -28,6 +28,7 @@ ${databaseFlagsHelp}
   --batch-size N            records per transaction (default 1000)
   --flush-interval D        longest a record waits before its batch is written (default 2m)
   --until-idle S            stop after S seconds without new records, everything written
+  --session-timeout D       group session timeout: how soon a crashed sink's partitions move (default 10s)
   -h, --help                this help
 `;
 
@@ -41,6 +42,7 @@ export async function run(argv: string[]): Promise<number> {
     'batch-size': { type: 'string' },
     'flush-interval': { type: 'string' },
     'until-idle': { type: 'string' },
+    'session-timeout': { type: 'string' },
   }, true);
   if (flag(parsed, 'help')) {
     process.stdout.write(help);
@@ -53,6 +55,7 @@ export async function run(argv: string[]): Promise<number> {
   const flushIntervalMs = parseDuration('flush-interval', str(parsed, 'flush-interval') ?? '2m');
   const idleText = str(parsed, 'until-idle');
   const untilIdleMs = idleText === undefined ? undefined : parseDuration('until-idle', idleText);
+  const sessionTimeoutMs = parseDuration('session-timeout', str(parsed, 'session-timeout') ?? '10s');
   const brokerList = brokers(parsed);
   const groupId = str(parsed, 'group') ?? 'streamwatch-sink-postgres';
   const holdBeforeCommitMs = Number(process.env.STREAMWATCH_TEST_HOLD_BEFORE_COMMIT_MS ?? 0) || 0;
@@ -67,7 +70,7 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     log(`database ${db.engine} at ${db.location}; group ${groupId}; topics ${topics.map((t) => t.topic).join(',')}`);
-    consumer = await GroupConsumer.start({ brokers: brokerList, groupId, topics: topics.map((t) => t.topic), maxBuffered: Math.max(batchSize, 1000) });
+    consumer = await GroupConsumer.start({ brokers: brokerList, groupId, topics: topics.map((t) => t.topic), maxBuffered: Math.max(batchSize, 1000), sessionTimeoutMs });
     const sink = new PostgresSink(db, consumer, topics, { batchSize, flushIntervalMs, untilIdleMs, signal: controller.signal, log, holdBeforeCommitMs });
     const totals = await sink.run();
     finishLine(

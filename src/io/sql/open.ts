@@ -2,9 +2,7 @@
 // embedded PGlite under `<data-dir>/pg`; then brings the schema up to date.
 import { join } from 'node:path';
 import type { Database } from './database.ts';
-import { openEmbedded } from './embedded.ts';
 import { migrate } from './migrations.ts';
-import { openServer } from './server.ts';
 
 export interface DatabaseOptions {
   /** postgres://... ; when absent, DATABASE_URL, then the embedded database. */
@@ -22,7 +20,8 @@ export function embeddedDir(dataDir = '.streamwatch'): string {
 /** Opens the database and applies pending migrations. */
 export async function openDatabase(options: DatabaseOptions = {}): Promise<Database> {
   const url = options.url ?? ((options.env ?? process.env).DATABASE_URL || undefined);
-  const db = url ? await openServer(url) : await openEmbedded(embeddedDir(options.dataDir));
+  // Loaded on demand: each engine's module is large, and a command only needs one.
+  const db = url ? await (await import('./server.ts')).openServer(url) : await (await import('./embedded.ts')).openEmbedded(embeddedDir(options.dataDir));
   try {
     await migrate(db);
   } catch (error) {
