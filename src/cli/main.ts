@@ -12,6 +12,11 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   sink: { summary: 'store topics in PostgreSQL (embedded PGlite by default)', load: () => import('./commands/sink.ts') },
   search: { summary: 'search stored NGINX events (host, status, time, ip, text)', load: () => import('./commands/search.ts') },
   archive: { summary: 'archive detector outputs into time-partitioned CSV files', load: () => import('./commands/archive.ts') },
+  produce: { summary: 'publish a metrics CSV to Kafka topics (paced, validated)', load: () => import('./commands/produce.ts') },
+  consume: { summary: 'store topics as CSV files, exactly once across crashes', load: () => import('./commands/consume.ts') },
+  lag: { summary: "a consumer group's committed offsets, log ends and lag", load: () => import('./commands/lag.ts') },
+  tail: { summary: 'print the messages of a topic as JSON lines', load: () => import('./commands/tail.ts') },
+  topics: { summary: 'list, create or describe topics', load: () => import('./commands/topics.ts') },
 };
 
 const usage = `usage: streamwatch <command> [options]
