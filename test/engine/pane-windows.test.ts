@@ -122,6 +122,30 @@ test('advancing the watermark touches only keys with a window to close', () => {
   assert.ok(elapsed < 5000, `took ${elapsed} ms`);
 });
 
+test('minCount: quiet windows of sparse keys are skipped, not visited one by one, even with minutes of allowed lateness', () => {
+  const op = new PaneWindows({ window: burst, aggregate: 'count', digits: 0, minCount: 11 });
+  const emitted: PaneWindowResult[] = [];
+  // 3,000 keys, each seen every 15 s for an hour; one key bursts 11 times at 1800 s.
+  let events = 0;
+  for (let second = 0; second < 3600; second++) {
+    for (let k = second % 15; k < 3000; k += 15) {
+      op.add(`k${k}`, second * S + 500);
+      events++;
+    }
+    if (second === 1800) for (let i = 0; i < 11; i++) op.add('k7', second * S + i);
+    op.advanceTo((second - 600) * S, (r) => emitted.push(r));
+  }
+  op.flush((r) => emitted.push(r));
+  // k7 is also seen at 1792.5 s and 1807.5 s: windows from 1788 s to 1792 s hold both.
+  const expected = Array.from({ length: 20 }, (_, i) => {
+    const w = 1781 + i;
+    const n = 11 + (w <= 1792 ? 1 : 0) + (w + 20 > 1807 ? 1 : 0);
+    return `k7 ${w}-${w + 20} n=${n} v=${n}`;
+  });
+  assert.deepEqual(rows(emitted), expected);
+  assert.ok(op.windowsVisited < events / 4, `visited ${op.windowsVisited} windows for ${events} events`);
+});
+
 test('snapshot and restore (through JSON) mid-stream gives the same windows as a straight run', () => {
   const spec = hopping({ size: 4 * S, slide: S });
   const events: Array<[string, number, number]> = [];
