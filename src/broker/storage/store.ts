@@ -34,6 +34,8 @@ const MAX_SEGMENT_BYTES = 1024 * 1024 * 1024;
 const PRODUCER_ID_FILE = 'producer-ids.json';
 /** Producer ids are reserved on disk in blocks, so allocation rarely touches the disk. */
 const PRODUCER_ID_BLOCK = 1000;
+/** Not 0: @platformatic/kafka sends producerId 0 in InitProducerId to mean "none yet". */
+const FIRST_PRODUCER_ID = 1000;
 
 /** Topic configs that override store options per topic. */
 const CONFIG_KEYS: Record<string, keyof Pick<PartitionConfig, 'segmentBytes' | 'retentionBytes' | 'retentionMs' | 'maxBatchBytes'>> = {
@@ -63,8 +65,8 @@ class Store implements BrokerStore {
   private readonly busyNames = new Set<string>();
   private offsets: GroupOffsetStore | undefined;
   private metadataWrites: Promise<void> = Promise.resolve();
-  private nextProducerId = 0;
-  private producerIdLimit = 0;
+  private nextProducerId = FIRST_PRODUCER_ID;
+  private producerIdLimit = FIRST_PRODUCER_ID;
   private producerIdWrite: Promise<void> = Promise.resolve();
   private unlock: () => Promise<void> = async () => {};
 

@@ -53,6 +53,7 @@ test('producer ids are never handed out twice, even across restarts', async () =
     const store = await openBrokerStore(dir, { fsync: 'never' });
     const first = await Promise.all(Array.from({ length: 1500 }, () => store.allocateProducerId()));
     assert.equal(new Set(first).size, 1500);
+    assert.ok(Math.min(...first) > 0, 'never 0');
     await store.close();
     const again = await openBrokerStore(dir, { fsync: 'never' });
     const next = await again.allocateProducerId();
