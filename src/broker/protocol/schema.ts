@@ -5,7 +5,7 @@
 // the tagged-field block after every struct, so one table serves both kinds.
 import { ProtocolError } from './errors.ts';
 import type { Reader } from './reader.ts';
-import type { Writer } from './writer.ts';
+import { Writer } from './writer.ts';
 
 export type FieldType =
   | 'int8' | 'int16' | 'int32' | 'int64' | 'float64' | 'bool' | 'uuid'
@@ -221,7 +221,7 @@ export function encodeStruct(fields: readonly Field[], value: Struct, writer: Wr
   writer.uvarint(tagged.length);
   for (const field of tagged) {
     // The size prefix needs the encoded length, so encode into a side writer first.
-    const side = new (writer.constructor as new () => Writer)();
+    const side = new Writer(64);
     encodeValue(field, value[field.name], side, version, true);
     const body = side.finish();
     let size = 0;
