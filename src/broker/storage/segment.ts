@@ -12,7 +12,10 @@
 
 import { open, rm, stat, type FileHandle } from 'node:fs/promises';
 import { join } from 'node:path';
+import { IndexEntries, type IndexEntry } from './index-entries.ts';
 import { LOG_OVERHEAD, readInt64, scanBatches, writeInt64, type BatchInfo } from './record-batch.ts';
+
+export type { IndexEntry } from './index-entries.ts';
 
 export const INDEX_INTERVAL_BYTES = 4096;
 const INDEX_ENTRY_BYTES = 16;
@@ -20,12 +23,6 @@ const RECOVERY_CHUNK_BYTES = 8 * 1024 * 1024;
 
 export function segmentFileName(baseOffset: number, ext: '.log' | '.index'): string {
   return String(baseOffset).padStart(20, '0') + ext;
-}
-
-export interface IndexEntry {
-  relativeOffset: number;
-  position: number;
-  maxTimestamp: number;
 }
 
 export class Segment {
@@ -42,7 +39,7 @@ export class Segment {
   lastWriteMs = -1;
   private readonly log: FileHandle;
   private readonly index: FileHandle;
-  private readonly entries: IndexEntry[] = [];
+  private readonly entries = new IndexEntries();
   private indexFileBytes = 0;
   private bytesSinceIndexEntry = 0;
   /** In-flight reads and syncs; the files close only when it drops to zero after retire(). */
@@ -87,7 +84,7 @@ export class Segment {
     if (!verify) {
       const loaded = await segment.loadIndex(fileSize);
       if (loaded) {
-        const last = segment.entries[segment.entries.length - 1];
+        const last = segment.entries.last();
         const from = last ? last.position : 0;
         const tail = await segment.scanFrom(from, fileSize, false, -1, () => {});
         if (tail.validEnd === fileSize) {
@@ -102,7 +99,7 @@ export class Segment {
       }
     }
     // Full scan: verify every batch and rebuild the index from scratch.
-    segment.entries.length = 0;
+    segment.entries.clear();
     segment.bytesSinceIndexEntry = 0;
     const batches: BatchInfo[] = [];
     const result = await segment.scanFrom(0, fileSize, verify, baseOffset, (b) => {
@@ -170,31 +167,15 @@ export class Segment {
 
   /** Position of the last index entry at or before `offset` (0 if none). */
   lookup(offset: number): IndexEntry {
-    const rel = offset - this.baseOffset;
-    const entries = this.entries;
-    let lo = 0;
-    let hi = entries.length - 1;
-    if (hi < 0 || entries[0]!.relativeOffset > rel) return { relativeOffset: 0, position: 0, maxTimestamp: -1 };
-    while (lo < hi) {
-      const mid = (lo + hi + 1) >>> 1;
-      if (entries[mid]!.relativeOffset <= rel) lo = mid;
-      else hi = mid - 1;
-    }
-    return entries[lo]!;
+    const i = this.entries.floorByOffset(offset - this.baseOffset);
+    return i < 0 ? { relativeOffset: 0, position: 0, maxTimestamp: -1 } : this.entries.at(i);
   }
 
-  /** First index entry whose running max timestamp reaches `timestamp`, and the one before it. */
+  /** Where to start scanning for the first batch whose maxTimestamp reaches `timestamp`. */
   lookupTimestamp(timestamp: number): { from: number } {
-    const entries = this.entries;
-    let lo = 0;
-    let hi = entries.length;
-    while (lo < hi) {
-      const mid = (lo + hi) >>> 1;
-      if (entries[mid]!.maxTimestamp >= timestamp) hi = mid;
-      else lo = mid + 1;
-    }
-    // Batches between entry lo-1 and lo can hold the first matching timestamp.
-    return { from: lo > 0 ? entries[lo - 1]!.position : 0 };
+    const i = this.entries.firstReachingTimestamp(timestamp);
+    // Batches between entry i-1 and i can hold the first matching timestamp.
+    return { from: i > 0 ? this.entries.at(i - 1).position : 0 };
   }
 
   /** Reads up to `length` bytes at `position` (short at the end of data). */
@@ -291,11 +272,12 @@ export class Segment {
 
   private async rewriteIndexFile(): Promise<void> {
     const buf = Buffer.allocUnsafe(this.entries.length * INDEX_ENTRY_BYTES);
-    this.entries.forEach((e, i) => {
+    for (let i = 0; i < this.entries.length; i++) {
+      const e = this.entries.at(i);
       buf.writeInt32BE(e.relativeOffset, i * INDEX_ENTRY_BYTES);
       buf.writeInt32BE(e.position, i * INDEX_ENTRY_BYTES + 4);
       writeInt64(buf, i * INDEX_ENTRY_BYTES + 8, e.maxTimestamp);
-    });
+    }
     await this.index.truncate(0);
     if (buf.length > 0) await writeFully(this.index, [buf], 0);
     this.indexFileBytes = buf.length;
