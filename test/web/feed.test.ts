@@ -84,3 +84,17 @@ test('incidentEvent converts the engine record (decimal peak) to a feed event', 
   const event = incidentEvent({ detector: 'net-disk', key: 'server_2', alert: 'Possible DDoS', start: 0, end: 30_000, windows: 3, peakUnits: 415012, peakScale: 2 }, 'opened', 'time-of-day');
   assert.deepEqual(event, { detector: 'net-disk', key: 'server_2', alert: 'Possible DDoS', start: 0, end: 30_000, windows: 3, peak: 4150.12, state: 'opened', timeKind: 'time-of-day' });
 });
+
+test('detectHooks: a detector\'s rows and incidents reach the feed and the notifier', async () => {
+  const { detectHooks } = await import('../../src/web/detect-hooks.ts');
+  const { CPU_MEM } = await import('../../src/jobs/metric-pairs.ts');
+  const hub = new FeedHub();
+  const notified: string[] = [];
+  const hooks = detectHooks(hub, (e) => notified.push(`${e.key}:${e.state}`));
+  hooks.onRow(CPU_MEM, { key: 'server_9', start: 0, end: 30_000, value0: 8812, value1: 5000, alert: 'CPU spike suspected' }, 'time-of-day');
+  hooks.onIncident({ detector: 'cpu-mem', key: 'server_9', alert: 'CPU spike suspected', start: 0, end: 30_000, windows: 1, peakUnits: 8812, peakScale: 2 }, 'opened', 'time-of-day');
+  const snapshot = hub.snapshot();
+  assert.deepEqual(snapshot.servers[0]!.state.jobs['cpu-mem'], { alert: 'CPU spike suspected', end: 30_000, values: { avg_cpu: 88.12, avg_mem: 50 } });
+  assert.equal(snapshot.incidents[0]!.peak, 88.12);
+  assert.deepEqual(notified, ['server_9:opened']);
+});
