@@ -51,11 +51,13 @@ test('detect: kill -9 twice during a run, restart, outputs equal an uninterrupte
       const incidents = join(dir, 'killed-incidents.csv');
       const args = ['detect', 'cpu-mem', '-b', brokers, '--group', 'killed', '--out', out, '--incidents', incidents, '--until-idle', '3', '--checkpoint-interval', '300ms'];
       const logs: string[] = [];
-      for (const part of parts.slice(0, 2)) {
+      for (const [i, part] of parts.slice(0, 2).entries()) {
         await produceMetrics(brokers, part);
         const before = lineCount(out);
         const { child, done } = cli(args);
         await waitFor(() => lineCount(out) > before + 20, 30_000);
+        // the first kill lands after a checkpoint, the second right after the output was synced
+        await new Promise((r) => setTimeout(r, i === 0 ? 700 : 0));
         child.kill('SIGKILL');
         const exit = await done;
         assert.equal(exit.signal, 'SIGKILL', `worker ended before the kill: ${exit.stderr}`);
@@ -102,10 +104,65 @@ function lineCount(path: string): number {
   }
 }
 
-async function waitFor(condition: () => boolean, timeoutMs: number): Promise<void> {
+async function waitFor(condition: () => boolean, timeoutMs: number, explain: () => string = () => ''): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (!condition()) {
-    if (Date.now() > deadline) throw new Error('timed out waiting');
+    if (Date.now() > deadline) throw new Error(`timed out waiting ${explain()}`);
     await new Promise((r) => setTimeout(r, 50));
   }
 }
+
+test('detect: two workers in one group, one joins and one leaves mid-run: the output topic holds every row once, as one worker writes them', async () => {
+  await withTempDir(async (dir) => {
+    const data = join(dir, 'metrics.csv');
+    assert.equal((await cli(['generate', 'metrics', '--out', data, '--servers', '12', '--duration', '1800']).done).code, 0);
+    const lines = readFileSync(data, 'utf8').trim().split('\n');
+    const half = Math.floor((lines.length - 1) / 2);
+    const first = join(dir, 'first.csv');
+    const second = join(dir, 'second.csv');
+    writeFileSync(first, lines.slice(0, 1 + half).join('\n'));
+    writeFileSync(second, [lines[0], ...lines.slice(1 + half)].join('\n'));
+    await withBrokerIn(dir, async (brokers) => {
+      await produceMetrics(brokers, first, 4);
+      const common = ['detect', 'net-disk', '-b', brokers, '--group', 'pair', '--checkpoint-interval', '300ms'];
+      const tasksLines = (text: string) => text.split('\n').filter((l) => l.includes('tasks: '));
+      const a = cli([...common, '--out', join(dir, 'a.csv'), '--until-idle', '6']);
+      await waitFor(() => lineCount(join(dir, 'a.csv')) > 20, 30_000);
+      // B joins: A hands half of the tasks over
+      const b = cli([...common, '--out', join(dir, 'b.csv')]);
+      await waitFor(() => tasksLines(a.stderr()).length >= 2 && tasksLines(b.stderr()).length >= 1, 30_000, () => `for the rebalance:\nA: ${a.stderr()}\nB: ${b.stderr()}`);
+      await produceMetrics(brokers, second, 4);
+      await waitFor(() => lineCount(join(dir, 'b.csv')) > 20, 30_000, () => `for B's rows:\nA: ${a.stderr()}\nB: ${b.stderr()}`);
+      // B leaves: A takes its tasks back and finishes the run
+      b.child.kill('SIGTERM');
+      const bExit = await b.done;
+      assert.equal(bExit.code, 0, bExit.stderr);
+      const aExit = await a.done;
+      assert.equal(aExit.code, 0, aExit.stderr);
+      const history = tasksLines(aExit.stderr).map((l) => l.replace(/.*tasks: /, ''));
+      assert.equal(history.length, 3, aExit.stderr);
+      assert.equal(history[0], '0, 1, 2, 3');
+      assert.equal(history[1]!.split(', ').length, 2, 'A kept half of the tasks while B was there');
+      assert.equal(history[2], '0, 1, 2, 3');
+
+      const single = join(dir, 'single.csv');
+      const one = await cli(['detect', 'net-disk', '-b', brokers, '--group', 'single', '--out', single, '--until-idle', '2']).done;
+      assert.equal(one.code, 0, one.stderr);
+
+      const admin = await KafkaAdmin.connect({ brokers: [brokers] });
+      const ends = await admin.listOffsets(['alerts-net-disk'], 'latest');
+      await admin.close();
+      const counts = new Map<string, number>();
+      for (const [key, end] of ends) {
+        for (const r of await readRange({ brokers: [brokers] }, 'alerts-net-disk', Number(key.split(':')[1]), 0, end)) {
+          const v = JSON.parse(r.value!.toString()) as { server_id: string; window_start: string; window_end: string; max_net_in: number; max_disk_io: number; alert: string };
+          const row = [v.server_id, v.window_start, v.window_end, v.max_net_in, v.max_disk_io, v.alert].join(',');
+          counts.set(row, (counts.get(row) ?? 0) + 1);
+        }
+      }
+      // the pair wrote each row once and the single worker once: twice in all, and the same rows
+      assert.deepEqual([...counts].filter(([, n]) => n !== 2).map(([row, n]) => `${n}x ${row}`), []);
+      assert.equal(counts.size, csvRows(single).length);
+    });
+  });
+});

@@ -38,7 +38,7 @@ export interface Exit {
 }
 
 /** Starts the CLI; `done` resolves when it exits (it is SIGKILLed after timeoutMs). */
-export function cli(args: readonly string[], timeoutMs = 60_000): { child: ChildProcess; done: Promise<Exit> } {
+export function cli(args: readonly string[], timeoutMs = 60_000): { child: ChildProcess; done: Promise<Exit>; stderr: () => string } {
   const child = spawn(process.execPath, [CLI, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
   let stdout = '';
   let stderr = '';
@@ -49,7 +49,7 @@ export function cli(args: readonly string[], timeoutMs = 60_000): { child: Child
     clearTimeout(timer);
     resolve({ code, signal, stderr, stdout });
   }));
-  return { child, done };
+  return { child, done, stderr: () => stderr };
 }
 
 /** Publishes a combined CSV to the four metric topics, as `produce metrics` does (keyed by server_id). */

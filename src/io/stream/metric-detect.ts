@@ -23,6 +23,7 @@
 import type { Incident } from '../../engine/incidents.ts';
 import { formatUnits } from '../../engine/decimal.ts';
 import { formatInstant, type TimeKind } from '../../engine/time.ts';
+import { hostname } from 'node:os';
 import { StreamwatchError } from '../../errors.ts';
 import { GroupConsumer, KafkaAdmin, KafkaProducer, partitionKey, type ConsumedRecord, type TopicPartition } from '../../kafka/index.ts';
 import { readRange } from '../../kafka/read-range.ts';
@@ -55,6 +56,14 @@ export interface MetricDetectOptions {
   /** Stops the worker cleanly (flush, checkpoint, commit). */
   signal?: AbortSignal;
   log?: (line: string) => void;
+  /**
+   * Identity of this worker across restarts (default: host, working directory
+   * and output file): a task it held before a crash is taken back at once,
+   * while a task another live worker still holds is waited for until that
+   * worker releases it (or `handoffTimeoutMs` passes: it crashed).
+   */
+  owner?: string;
+  handoffTimeoutMs?: number;
   /** Live consumers of the outputs (dashboard). */
   onRow?: (job: MetricPairJob, row: WindowRow, kind: TimeKind) => void;
   onIncident?: (incident: Incident, state: 'opened' | 'updated' | 'closed', kind: TimeKind) => void;
@@ -73,6 +82,9 @@ interface SavedState {
   task: TaskCheckpoint;
   /** Log end of the output partitions when the checkpoint was taken. */
   outputs: { rows: number; incidents: number };
+  /** Which worker wrote it, and whether that worker let the task go (rebalance, clean stop). */
+  owner: string;
+  released: boolean;
 }
 
 interface RunningTask {
@@ -119,6 +131,9 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
 
   const tasks = new Map<number, RunningTask>();
   let assigned: number[] | null = null;
+  let revoking = false;
+  const owner = options.owner ?? `${hostname()}:${process.cwd()}:${options.out ?? ''}`;
+  const handoffTimeout = options.handoffTimeoutMs ?? 10_000;
   const summary: MetricDetectSummary = { read: 0, rejected: 0, late: 0, rows: 0, incidents: 0, restores: 0 };
 
   const consumer = await GroupConsumer.start({
@@ -129,6 +144,10 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
     copartitioned: true,
     onAssign: (tps: TopicPartition[]) => {
       assigned = [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
+    },
+    onRebalance: () => {
+      if (!revoking) log('rebalance: pausing to hand tasks over');
+      revoking = true;
     },
   });
 
@@ -173,20 +192,31 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
     return running;
   };
 
-  /** Loads task p's checkpoint and what its outputs received since. */
-  const restore = async (p: number): Promise<RunningTask> => {
-    const running = makeTask(p);
+  /** The latest checkpoint of task p, or null. */
+  const loadCheckpoint = async (p: number): Promise<SavedState | null> => {
     const ends = await admin.listOffsets([stateTopic], 'latest');
     const end = ends.get(partitionKey(stateTopic, p)) ?? 0;
-    if (end === 0) return running;
+    if (end === 0) return null;
     const [record] = await readRange(config, stateTopic, p, end - 1, end);
-    if (!record?.value) return running;
-    let saved: SavedState;
+    if (!record?.value) return null;
     try {
-      saved = JSON.parse(record.value.toString('utf8')) as SavedState;
+      return JSON.parse(record.value.toString('utf8')) as SavedState;
     } catch (error) {
       throw new StreamwatchError('SW_ERR_STATE', `checkpoint of task ${p} in ${stateTopic} is not readable`, { cause: error });
     }
+  };
+
+  /** Loads task p's checkpoint, once its previous owner let it go, and what its outputs received since. */
+  const restore = async (p: number): Promise<RunningTask> => {
+    const running = makeTask(p);
+    let saved = await loadCheckpoint(p);
+    const deadline = Date.now() + handoffTimeout;
+    while (saved !== null && !saved.released && saved.owner !== owner && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      saved = await loadCheckpoint(p);
+    }
+    if (saved === null) return running;
+    if (!saved.released && saved.owner !== owner) log(`task ${p}: previous owner ${saved.owner} did not release it within ${handoffTimeout} ms; taking it over`);
     running.task.restore(saved.task, Date.now());
     summary.restores++;
     const outEnds = await admin.listOffsets([rowsTopic, incidentsTopic], 'latest');
@@ -203,7 +233,7 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
   };
 
   /** Makes every output so far durable, then records each task's state, then commits offsets. */
-  const checkpoint = async (): Promise<void> => {
+  const checkpoint = async (released = false): Promise<void> => {
     await producer.flush();
     await rowsFile?.sync();
     await incidentsFile?.sync();
@@ -213,6 +243,8 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
       const saved: SavedState = {
         task: running.task.checkpoint(),
         outputs: { rows: ends.get(partitionKey(rowsTopic, rowsPartition(p))) ?? 0, incidents: ends.get(partitionKey(incidentsTopic, incidentsPartition(p))) ?? 0 },
+        owner,
+        released,
       };
       producer.send(stateTopic, `${job.name}/${p}`, JSON.stringify(saved), p);
       running.dirty = false;
@@ -230,21 +262,46 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
   const interval = options.checkpointIntervalMs ?? 1000;
   let lastCheckpoint = Date.now();
   let lastInput = Date.now();
+  let released = false;
+  let joined = false;
+  let revokingSince = 0;
+  // Records that came while a rebalance was under way: processed once the
+  // new assignment is known, if their task stays here (the consumer's
+  // position has moved past them, so dropping them would lose them).
+  let held: ConsumedRecord[] = [];
   try {
     for (;;) {
+      const batch: ConsumedRecord[] = await consumer.poll(200);
+      if (revoking && !released) {
+        // Tasks may move: write them down, released, before the new owner loads them.
+        await checkpoint(true);
+        released = true;
+        revokingSince = Date.now();
+        lastCheckpoint = revokingSince;
+      }
       if (assigned !== null) {
         const wanted: number[] = assigned;
         assigned = null;
-        // Checkpoint before tasks move, so their next owner starts where this one stopped.
-        await checkpoint();
+        if (!released) await checkpoint(true);
         for (const p of [...tasks.keys()]) if (!wanted.includes(p)) tasks.delete(p);
         for (const p of wanted) if (!tasks.has(p)) tasks.set(p, await restore(p));
         log(`tasks: ${wanted.join(', ') || 'none'}`);
+        joined = true;
+        revoking = false;
+        released = false;
+      } else if (revoking && Date.now() - revokingSince > 60_000) {
+        revoking = false;
+        released = false;
       }
-      const batch: ConsumedRecord[] = await consumer.poll(200);
+      if (revoking) {
+        held.push(...batch);
+        continue;
+      }
+      const records = held.length > 0 ? [...held, ...batch] : batch;
+      held = [];
       const now = Date.now();
-      if (batch.length > 0) lastInput = now;
-      for (const record of batch) {
+      if (records.length > 0) lastInput = now;
+      for (const record of records) {
         const running = tasks.get(record.partition);
         if (running === undefined) continue;
         const resume = running.task.resumeOffset(record.topic);
@@ -255,12 +312,12 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
       }
       for (const running of tasks.values()) running.task.tick(now);
       const stopping = options.signal?.aborted === true;
-      const idle = options.untilIdleMs !== undefined && now - lastInput >= options.untilIdleMs && assigned === null;
+      const idle = options.untilIdleMs !== undefined && joined && now - lastInput >= options.untilIdleMs;
       if (idle) {
         for (const running of tasks.values()) running.task.finish();
       }
       if (stopping || idle || now - lastCheckpoint >= interval) {
-        await checkpoint();
+        await checkpoint(stopping || idle);
         lastCheckpoint = Date.now();
       }
       if (stopping || idle) break;
