@@ -8,7 +8,9 @@ import { KafkaAdmin, partitionKey } from '../../kafka/index.ts';
 const usage = `usage: streamwatch lag --group G [--topics T1,T2] [--json]
 
 Committed offset, log-end offset and lag of consumer group G for every partition it has committed
-(and every partition of --topics), with totals. A partition without a commit shows '-'.
+(and every partition of --topics), with totals. A partition without a commit shows '-' as its
+current offset, and everything between its earliest offset and its log end as lag (the group
+starts there).
 
   --group G           consumer group id
   --topics LIST       also show these topics' partitions that have no commit yet
@@ -21,7 +23,7 @@ export interface LagRow {
   partition: number;
   currentOffset: number | null;
   logEndOffset: number;
-  lag: number | null;
+  lag: number;
 }
 
 export interface LagReport {
@@ -58,19 +60,20 @@ export async function groupLag(admin: KafkaAdmin, group: string, extraTopics: re
   const committed = await admin.committedOffsets(group);
   const topics = [...new Set([...committed.map((c) => c.topic), ...extraTopics])].sort();
   const ends = topics.length > 0 ? await admin.listOffsets(topics, 'latest') : new Map<string, number>();
+  const starts = topics.length > 0 ? await admin.listOffsets(topics, 'earliest') : new Map<string, number>();
   const current = new Map(committed.map((c) => [partitionKey(c.topic, c.partition), c.offset]));
   const partitions: LagRow[] = [];
   for (const [key, logEndOffset] of ends) {
     const colon = key.lastIndexOf(':');
     const currentOffset = current.get(key) ?? null;
-    partitions.push({ topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)), currentOffset, logEndOffset, lag: currentOffset === null ? null : Math.max(0, logEndOffset - currentOffset) });
+    partitions.push({ topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)), currentOffset, logEndOffset, lag: Math.max(0, logEndOffset - (currentOffset ?? starts.get(key) ?? 0)) });
   }
   partitions.sort((a, b) => (a.topic < b.topic ? -1 : a.topic > b.topic ? 1 : a.partition - b.partition));
   const totals = { currentOffset: 0, logEndOffset: 0, lag: 0 };
   for (const p of partitions) {
     totals.logEndOffset += p.logEndOffset;
     totals.currentOffset += p.currentOffset ?? 0;
-    totals.lag += p.lag ?? 0;
+    totals.lag += p.lag;
   }
   return { group, partitions, totals };
 }
@@ -78,7 +81,7 @@ export async function groupLag(admin: KafkaAdmin, group: string, extraTopics: re
 function formatTable(report: LagReport): string {
   const rows: string[][] = [['GROUP', 'TOPIC', 'PARTITION', 'CURRENT-OFFSET', 'LOG-END-OFFSET', 'LAG']];
   for (const p of report.partitions) {
-    rows.push([report.group, p.topic, String(p.partition), p.currentOffset === null ? '-' : String(p.currentOffset), String(p.logEndOffset), p.lag === null ? '-' : String(p.lag)]);
+    rows.push([report.group, p.topic, String(p.partition), p.currentOffset === null ? '-' : String(p.currentOffset), String(p.logEndOffset), String(p.lag)]);
   }
   rows.push(['TOTAL', '', '', String(report.totals.currentOffset), String(report.totals.logEndOffset), String(report.totals.lag)]);
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => r[i]!.length)));
