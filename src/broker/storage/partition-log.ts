@@ -26,10 +26,12 @@ import {
   type OffsetForTimestampResult,
   type PartitionLog,
   type ReadResult,
+  type StorageEvent,
   type StoreCounters,
 } from './types.ts';
 
 export interface PartitionConfig {
+  onEvent: (event: StorageEvent) => void;
   fsync: FsyncMode;
   segmentBytes: number;
   retentionBytes: number;
@@ -99,16 +101,19 @@ export class Partition implements PartitionLog {
     }
     for (let i = 0; i < bases.length; i++) {
       const verify = i >= bases.length - VERIFIED_TAIL_SEGMENTS;
-      const { segment, truncated, batches } = await Segment.open(dir, bases[i]!, verify);
+      const { segment, truncated, droppedBytes, reason, batches } = await Segment.open(dir, bases[i]!, verify);
       log.segments.push(segment);
+      if (truncated) config.onEvent({ type: 'truncated', topic, partition, segmentBaseOffset: segment.baseOffset, keptBytes: segment.size, droppedBytes, reason: reason ?? 'unreadable tail' });
       for (const b of batches) log.producers.record(b, b.baseOffset);
       const nextBase = bases[i + 1];
       if (nextBase !== undefined && (truncated || segment.nextOffset > nextBase)) {
         // Later segments cannot follow a cut or overlapping one: drop them.
-        for (const base of bases.slice(i + 1)) {
+        const dropped = bases.slice(i + 1);
+        for (const base of dropped) {
           await rm(join(dir, segmentFileName(base, '.log')), { force: true });
           await rm(join(dir, segmentFileName(base, '.index')), { force: true });
         }
+        config.onEvent({ type: 'segments-dropped', topic, partition, segmentBaseOffsets: dropped });
         await fsyncDirectory(dir);
         break;
       }
@@ -160,7 +165,10 @@ export class Partition implements PartitionLog {
       const segment = await this.enqueue(records, batches);
       if (acks !== 0 && this.config.fsync === 'always') await this.flusher.sync(segment);
     } catch (error) {
-      this.failure ??= error;
+      if (!this.failure) {
+        this.failure = error;
+        this.config.onEvent({ type: 'log-failed', topic: this.topic, partition: this.partition, error: String(error) });
+      }
       return this.error(StorageErrorCode.KAFKA_STORAGE_ERROR, `write failed: ${String(error)}`);
     }
     this.counters.appends++;
@@ -238,6 +246,7 @@ export class Partition implements PartitionLog {
     } catch (error) {
       // A failed write or roll leaves the file in an unknown state: fail this log until it is reopened (and recovered).
       this.failure = error;
+      this.config.onEvent({ type: 'log-failed', topic: this.topic, partition: this.partition, error: String(error) });
       for (const entry of [...run, ...this.queue.splice(0)]) entry.reject(error);
     } finally {
       this.draining = null;
@@ -448,7 +457,10 @@ export class Partition implements PartitionLog {
       await oldest.retire();
       deleted++;
     }
-    if (deleted > 0) await fsyncDirectory(this.dir);
+    if (deleted > 0) {
+      await fsyncDirectory(this.dir);
+      this.config.onEvent({ type: 'retention', topic: this.topic, partition: this.partition, deletedSegments: deleted, logStartOffset: this.logStartOffset });
+    }
     return deleted;
   }
 

@@ -71,7 +71,7 @@ export class Segment {
    * sane, and only the bytes after its last entry are scanned.
    * Returns the segment and whether a torn tail was cut off.
    */
-  static async open(dir: string, baseOffset: number, verify: boolean): Promise<{ segment: Segment; truncated: boolean; batches: BatchInfo[] }> {
+  static async open(dir: string, baseOffset: number, verify: boolean): Promise<{ segment: Segment; truncated: boolean; droppedBytes: number; reason: string | null; batches: BatchInfo[] }> {
     const log = await open(join(dir, segmentFileName(baseOffset, '.log')), 'r+');
     const index = await open(join(dir, segmentFileName(baseOffset, '.index')), 'a+').then(async (h) => {
       // 'a+' only to create it when missing; reopen for positional writes.
@@ -94,7 +94,7 @@ export class Segment {
           const lastBatch = tail.batches[tail.batches.length - 1];
           segment.nextOffset = lastBatch ? lastBatch.baseOffset + lastBatch.lastOffsetDelta + 1 : baseOffset;
           segment.bytesSinceIndexEntry = fileSize - from;
-          return { segment, truncated: false, batches: [] };
+          return { segment, truncated: false, droppedBytes: 0, reason: null, batches: [] };
         }
       }
     }
@@ -110,7 +110,7 @@ export class Segment {
     const truncated = result.validEnd < fileSize;
     if (truncated) await log.truncate(result.validEnd);
     await segment.rewriteIndexFile();
-    return { segment, truncated, batches };
+    return { segment, truncated, droppedBytes: fileSize - result.validEnd, reason: result.stopReason, batches };
   }
 
   /** Byte count of the segment on disk. */
@@ -284,7 +284,7 @@ export class Segment {
   }
 
   /** Walks batches from `from` to `to` in chunks, so huge segments need bounded memory. */
-  async scanFrom(from: number, to: number, verify: boolean, expectedNextOffset: number, onBatch: (b: BatchInfo) => void): Promise<{ validEnd: number; batches: BatchInfo[] }> {
+  async scanFrom(from: number, to: number, verify: boolean, expectedNextOffset: number, onBatch: (b: BatchInfo) => void): Promise<{ validEnd: number; batches: BatchInfo[]; stopReason: string | null }> {
     let at = from;
     let next = expectedNextOffset;
     const all: BatchInfo[] = [];
@@ -301,20 +301,20 @@ export class Segment {
         next = b.baseOffset + b.lastOffsetDelta + 1;
       }
       const advanced = result.validEnd;
-      if (result.stopReason !== null && !result.incomplete) return { validEnd: at + advanced, batches: all };
-      if (result.incomplete && at + bytesRead >= to) return { validEnd: at + advanced, batches: all };
+      if (result.stopReason !== null && !result.incomplete) return { validEnd: at + advanced, batches: all, stopReason: result.stopReason };
+      if (result.incomplete && at + bytesRead >= to) return { validEnd: at + advanced, batches: all, stopReason: result.stopReason };
       if (result.incomplete && advanced === 0) {
         // One batch bigger than the chunk: read exactly that batch next time.
-        if (bytesRead < LOG_OVERHEAD) return { validEnd: at, batches: all };
+        if (bytesRead < LOG_OVERHEAD) return { validEnd: at, batches: all, stopReason: 'truncated header' };
         const needed = chunk.readInt32BE(8) + LOG_OVERHEAD;
-        if (needed <= chunkBytes || at + needed > to) return { validEnd: at, batches: all };
+        if (needed <= chunkBytes || at + needed > to) return { validEnd: at, batches: all, stopReason: 'truncated batch' };
         chunkBytes = needed;
         continue;
       }
       chunkBytes = RECOVERY_CHUNK_BYTES;
       at += advanced;
     }
-    return { validEnd: at, batches: all };
+    return { validEnd: at, batches: all, stopReason: null };
   }
 }
 

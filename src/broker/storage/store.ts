@@ -280,6 +280,13 @@ export async function openStore(dataDir: string, options: BrokerStoreOptions): P
     retentionMs: options.retentionMs ?? DEFAULTS.retentionMs,
     maxBatchBytes: options.maxBatchBytes ?? DEFAULTS.maxBatchBytes,
     now: options.now ?? Date.now,
+    onEvent: (event) => {
+      try {
+        options.onEvent?.(event);
+      } catch {
+        // A failing observer must not break storage.
+      }
+    },
   });
   try {
     await store.load();

@@ -60,7 +60,19 @@ export interface BrokerStoreOptions {
   maxBatchBytes?: number;
   /** Clock for retention and commit timestamps; injectable for tests. Default Date.now. */
   now?: () => number;
+  /** Notable storage events, for the broker's log (never called on the hot path). */
+  onEvent?: (event: StorageEvent) => void;
 }
+
+export type StorageEvent =
+  /** Recovery cut a torn or corrupt tail off a segment. */
+  | { type: 'truncated'; topic: string; partition: number; segmentBaseOffset: number; keptBytes: number; droppedBytes: number; reason: string }
+  /** Recovery removed segments that followed a cut one (offsets must stay contiguous). */
+  | { type: 'segments-dropped'; topic: string; partition: number; segmentBaseOffsets: number[] }
+  /** Retention deleted old segments. */
+  | { type: 'retention'; topic: string; partition: number; deletedSegments: number; logStartOffset: number }
+  /** A write or fsync failed: the partition refuses appends until the broker restarts. */
+  | { type: 'log-failed'; topic: string; partition: number; error: string };
 
 export interface TopicInfo {
   readonly name: string;

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFile, readdir, stat, truncate, writeFile, open, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openBrokerStore, type BrokerStore } from '../../../src/broker/storage/index.ts';
+import { openBrokerStore, type BrokerStore, type StorageEvent } from '../../../src/broker/storage/index.ts';
 import { decodeRecords, valueBatch, withTempDir } from './helpers.ts';
 
 const RECORDS_PER_BATCH = 3;
@@ -97,9 +97,12 @@ test('a corrupted byte in the last segment truncates from that batch; later segm
     await handle.close();
     const firstOffsetOfSegment = Number(secondLast.slice(-24, -4));
 
-    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 2048 });
+    const events: StorageEvent[] = [];
+    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 2048, onEvent: (e) => events.push(e) });
     const log = store.partition('t', 0)!;
     assert.equal(log.highWatermark, firstOffsetOfSegment + RECORDS_PER_BATCH);
+    assert.deepEqual(events.map((e) => e.type), ['truncated', 'segments-dropped']);
+    assert.equal(events[0]!.type === 'truncated' && events[0]!.reason, 'CRC mismatch');
     assert.deepEqual(await allValues(store), expected(40).slice(0, firstOffsetOfSegment + RECORDS_PER_BATCH));
     assert.equal((await segmentFiles(dir, '.log')).length, logs.length - 1);
     assert.equal((await log.append(valueBatch('again', 1, 30), 1)).baseOffset, firstOffsetOfSegment + RECORDS_PER_BATCH);

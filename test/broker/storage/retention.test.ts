@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { openBrokerStore, StorageErrorCode } from '../../../src/broker/storage/index.ts';
+import { openBrokerStore, StorageErrorCode, type StorageEvent } from '../../../src/broker/storage/index.ts';
 import { buildBatch, decodeRecords, valueBatch, withTempDir } from './helpers.ts';
 
 async function logFiles(dir: string): Promise<string[]> {
@@ -37,7 +37,8 @@ test('retention by size and by age deletes whole old segments and moves logStart
   await withTempDir(async (dir) => {
     // A realistic clock: after a restart, the age of a segment also counts its file's mtime.
     let now = Date.now();
-    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096, retentionBytes: 8192, retentionMs: 60_000, now: () => now });
+    const events: StorageEvent[] = [];
+    const store = await openBrokerStore(dir, { fsync: 'never', segmentBytes: 4096, retentionBytes: 8192, retentionMs: 60_000, now: () => now, onEvent: (e) => events.push(e) });
     await store.createTopic('t', 1);
     const log = store.partition('t', 0)!;
     for (let i = 0; i < 12; i++) {
@@ -49,6 +50,7 @@ test('retention by size and by age deletes whole old segments and moves logStart
     const left = await logFiles(join(dir, 't-0'));
     assert.equal(left.length, 3);
     assert.equal(log.logStartOffset, 30);
+    assert.deepEqual(events, [{ type: 'retention', topic: 't', partition: 0, deletedSegments: 1, logStartOffset: 30 }]);
     assert.equal((await log.read(0, 100)).errorCode, StorageErrorCode.OFFSET_OUT_OF_RANGE);
     assert.equal((await log.read(29, 100)).errorCode, StorageErrorCode.OFFSET_OUT_OF_RANGE);
     assert.equal(decodeRecords((await log.read(30, 100)).records)[0]!.offset, 30);
