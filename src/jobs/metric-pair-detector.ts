@@ -7,6 +7,7 @@
 import type { Units } from '../engine/decimal.ts';
 import { IncidentTracker, type Incident } from '../engine/incidents.ts';
 import { PairedWindows, type AddOutcome, type PairedWindowResult, type PairedWindowSnapshot } from '../engine/paired-windows.ts';
+import { SilenceTracker, type SilenceEvent, type SilenceSnapshot } from '../engine/silence.ts';
 import { WatermarkClock, type WatermarkSnapshot } from '../engine/watermark.ts';
 import { alertFor, peakOf, type MetricPairJob, type Thresholds } from './metric-pairs.ts';
 
@@ -26,17 +27,21 @@ export interface DetectorOptions {
   lateness: number;
   /** Wall ms after which a quiet partition stops holding the watermark back. */
   idleTimeout: number;
+  /** Event-time ms without a record after which a server is reported silent (streaming only; default off). */
+  silenceAfter?: number;
 }
 
 export interface DetectorOutput {
   row(row: WindowRow): void;
   incident(incident: Incident, state: 'opened' | 'updated' | 'closed'): void;
+  silence?(event: SilenceEvent): void;
 }
 
 export interface DetectorSnapshot {
   clock: WatermarkSnapshot;
   windows: PairedWindowSnapshot;
   incidents: Incident[];
+  silence?: SilenceSnapshot;
 }
 
 export class MetricPairDetector {
@@ -47,6 +52,8 @@ export class MetricPairDetector {
   private readonly incidents: IncidentTracker;
   private readonly output: DetectorOutput;
   private readonly onWindow: (result: PairedWindowResult) => void;
+  private readonly silence: SilenceTracker;
+  private readonly onSilence: (event: SilenceEvent) => void;
   rowsEmitted = 0;
 
   constructor(job: MetricPairJob, options: DetectorOptions, output: DetectorOutput) {
@@ -57,6 +64,8 @@ export class MetricPairDetector {
     this.windows = new PairedWindows({ window: job.window, aggregates: [job.aggregate, job.aggregate], digits: job.digits, trimLeading: options.trimLeading });
     this.incidents = new IncidentTracker(job.window.size, (incident, state) => output.incident(incident, state));
     this.onWindow = (result) => this.emit(result);
+    this.silence = new SilenceTracker(options.silenceAfter ?? Number.POSITIVE_INFINITY);
+    this.onSilence = (event) => output.silence?.(event);
   }
 
   get lateCount(): number {
@@ -78,7 +87,9 @@ export class MetricPairDetector {
   /** One side's value for (key, instant), read from `partition` (any name unique per input). */
   add(partition: string, side: 0 | 1, key: string, instant: number, units: Units, scale: number, wallNow: number): AddOutcome {
     this.clock.observe(partition, instant, wallNow);
-    return this.windows.add(key, side, instant, units, scale);
+    const outcome = this.windows.add(key, side, instant, units, scale);
+    if (outcome === 0) this.silence.observe(key, instant, this.onSilence);
+    return outcome;
   }
 
   /** Advances the watermark to what the clock says at `wallNow`, emitting the windows it closes. */
@@ -87,6 +98,7 @@ export class MetricPairDetector {
     if (watermark > this.windows.watermark) {
       this.windows.advanceTo(watermark, this.onWindow);
       this.incidents.advanceTo(watermark);
+      this.silence.advanceTo(watermark, this.onSilence);
     }
   }
 
@@ -114,12 +126,13 @@ export class MetricPairDetector {
   }
 
   snapshot(): DetectorSnapshot {
-    return { clock: this.clock.snapshot(), windows: this.windows.snapshot(), incidents: this.incidents.snapshot() };
+    return { clock: this.clock.snapshot(), windows: this.windows.snapshot(), incidents: this.incidents.snapshot(), silence: this.silence.snapshot() };
   }
 
   restore(snapshot: DetectorSnapshot, wallNow: number): void {
     this.clock.restore(snapshot.clock, wallNow);
     this.windows.restore(snapshot.windows);
     this.incidents.restore(snapshot.incidents);
+    this.silence.restore(snapshot.silence);
   }
 }

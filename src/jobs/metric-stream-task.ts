@@ -6,6 +6,7 @@
 // whole task state, input offsets included, is one JSON-safe checkpoint.
 
 import type { Incident } from '../engine/incidents.ts';
+import { SILENT_ALERT } from '../engine/silence.ts';
 import { DayRollover, formatInstant, type TimeKind } from '../engine/time.ts';
 import { parseMetricMessage } from '../engine/metric-message.ts';
 import { MetricPairDetector, type DetectorOptions, type DetectorSnapshot, type WindowRow } from './metric-pair-detector.ts';
@@ -64,6 +65,11 @@ export class MetricStreamTask {
         output.row(row, this.timeKind ?? 'time-of-day');
       },
       incident: (incident, state) => output.incident(incident, state, this.timeKind ?? 'time-of-day'),
+      silence: (event) => {
+        // A silence is an incident of its own: from the last record to when the server reported again.
+        const incident: Incident = { detector: job.name, key: event.key, alert: SILENT_ALERT, start: event.lastSeen, end: event.at, windows: 0, peakUnits: 0, peakScale: 0 };
+        output.incident(incident, event.state, this.timeKind ?? 'time-of-day');
+      },
     });
   }
 

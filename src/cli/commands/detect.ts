@@ -10,12 +10,15 @@ import { elapsedSince, finishLine } from '../report.ts';
 const usage = `usage:
   streamwatch detect cpu-mem|net-disk --group G [--out F.csv] [--incidents F.csv]
       [--until-idle SECONDS] [--trim-leading] [--lateness 10s] [--idle-timeout 5s]
+      [--silence 60s|off]
       [--partitions 3] [-b|--brokers host:port,...] [thresholds as for 'job']
 
 Reads topic-cpu + topic-mem (cpu-mem) or topic-net + topic-disk (net-disk) as
 one member of consumer group G, emits every window row to alerts-cpu-mem /
 alerts-net-disk, incidents to 'incidents', invalid and late records to
-streamwatch-rejects. Several workers in one group share the partitions.
+streamwatch-rejects. A server that reported before and sends nothing for
+--silence (event time; it keeps moving while the input is idle) opens a
+'Server silent' incident, closed when it reports again. Several workers in one group share the partitions.
 State is checkpointed every second: after kill -9 a restarted worker goes on
 where its last checkpoint was, and its outputs hold no row twice.
 `;
@@ -40,6 +43,7 @@ async function detectMetrics(job: MetricPairJob, argv: string[]): Promise<number
     'trim-leading': { type: 'boolean' },
     lateness: { type: 'string' },
     'idle-timeout': { type: 'string' },
+    silence: { type: 'string' },
     partitions: { type: 'string' },
     'checkpoint-interval': { type: 'string' },
     [job.sides[0].thresholdFlag]: { type: 'string' },
@@ -59,6 +63,7 @@ async function detectMetrics(job: MetricPairJob, argv: string[]): Promise<number
     trimLeading: flag(parsed, 'trim-leading'),
     lateness: duration(parsed, 'lateness', 10_000),
     idleTimeout: duration(parsed, 'idle-timeout', 5_000),
+    silenceAfter: str(parsed, 'silence') === 'off' ? Number.POSITIVE_INFINITY : duration(parsed, 'silence', 60_000),
     partitions: num(parsed, 'partitions', 3, (n) => Number.isInteger(n) && n >= 1 && n <= 1000),
     out: str(parsed, 'out'),
     incidents: str(parsed, 'incidents'),

@@ -44,6 +44,8 @@ export interface MetricDetectOptions {
   lateness: number;
   /** Wall ms after which a quiet partition stops holding the watermark back. */
   idleTimeout: number;
+  /** Event-time ms without records after which a server is reported silent (Infinity: never). */
+  silenceAfter?: number;
   /** Partitions of topics this command creates. */
   partitions: number;
   out?: string;
@@ -158,6 +160,7 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
       trimLeading: options.trimLeading,
       lateness: options.lateness,
       idleTimeout: options.idleTimeout,
+      silenceAfter: options.silenceAfter,
     }, {
       row: (row, kind) => {
         const start = formatInstant(row.start, kind);
