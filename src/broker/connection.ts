@@ -20,8 +20,8 @@ import type { Api, RequestInfo } from './apis/api.ts';
 import { unsupportedVersionBody } from './apis/api-versions.ts';
 import type { BrokerContext, ConnectionInfo } from './apis/context.ts';
 
-/** Requests accepted but not yet answered before we stop reading from the socket. */
-const MAX_IN_FLIGHT = 512;
+/** Requests started but not yet answered before we stop starting more (and stop reading). */
+const MAX_IN_FLIGHT = 256;
 
 interface Slot {
   /** null while the handler runs; [] for "no response" (acks=0). */
@@ -36,6 +36,10 @@ export class Connection {
   private readonly splitter: FrameSplitter;
   private readonly closer = new AbortController();
   private readonly queue: Slot[] = [];
+  /** Frames received but not started yet (see startBacklog). */
+  private readonly backlog: Buffer[] = [];
+  private backlogStart = 0;
+  private starting = false;
   private paused = false;
   private waitingForDrain = false;
   private closed = false;
@@ -75,23 +79,47 @@ export class Connection {
 
   private onData(chunk: Buffer): void {
     if (this.closed) return;
-    let frames: Buffer[];
     try {
-      frames = this.splitter.push(chunk);
+      for (const frame of this.splitter.push(chunk)) this.backlog.push(frame);
     } catch (error) {
       this.close((error as Error).message);
       return;
     }
-    for (const frame of frames) {
-      if (this.closed) return;
-      try {
-        this.onFrame(frame);
-      } catch (error) {
-        this.close(error instanceof ProtocolError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`);
-        return;
-      }
-    }
     this.updateFlow();
+  }
+
+  /** True while no new request may start: too many unanswered, or the client is not reading. */
+  private get congested(): boolean {
+    return this.waitingForDrain || this.queue.length >= MAX_IN_FLIGHT;
+  }
+
+  /**
+   * Starts the requests received so far, in order, until the connection is
+   * congested. One TCP chunk can hold hundreds of small requests; holding
+   * them here bounds what a client that does not read its answers can make
+   * the broker buffer.
+   */
+  private startBacklog(): void {
+    // A handler that answers synchronously flushes, which calls back here: the outer loop carries on instead.
+    if (this.starting) return;
+    this.starting = true;
+    try {
+      while (this.backlogStart < this.backlog.length && !this.closed && !this.congested) {
+        const frame = this.backlog[this.backlogStart++] as Buffer;
+        try {
+          this.onFrame(frame);
+        } catch (error) {
+          this.close(error instanceof ProtocolError ? error.message : `internal error: ${(error as Error)?.stack ?? String(error)}`);
+          return;
+        }
+      }
+      if (this.backlogStart === this.backlog.length) {
+        this.backlog.length = 0;
+        this.backlogStart = 0;
+      }
+    } finally {
+      this.starting = false;
+    }
   }
 
   private onFrame(frame: Buffer): void {
@@ -194,7 +222,10 @@ export class Connection {
   /** Stops reading while too much is in flight or the socket's send buffer is full. */
   private updateFlow(): void {
     if (this.closed) return;
-    const stop = this.waitingForDrain || this.queue.length >= MAX_IN_FLIGHT;
+    this.startBacklog();
+    if (this.closed) return;
+    // Read more only when everything received has started and there is room.
+    const stop = this.congested || this.backlog.length > 0;
     if (stop && !this.paused) {
       this.paused = true;
       this.socket.pause();

@@ -250,3 +250,22 @@ test('streamwatch broker on a port in use: one error line, exit 1', async (t) =>
   assert.match(second.stderr, /cannot listen on 127\.0\.0\.1:\d+: .*EADDRINUSE.* \[SW_ERR_BROKER_START\]/);
   assert.doesNotMatch(second.stderr, /\n\s+at /, 'no stack trace');
 });
+
+test('deep pipelines: thousands of requests in one write, and more long polls than the in-flight limit, all answered in order', async () => {
+  await withBroker(async (broker) => {
+    await broker.store.createTopic('deep', 1);
+    const client = await RawClient.connect(broker.port);
+    try {
+      const many = Array.from({ length: 3000 }, (_, i) => RawClient.frame(apiVersions, 2, {}, i + 1));
+      client.socket.write(Buffer.concat(many));
+      for (let i = 1; i <= 3000; i++) assert.equal((await client.receive(apiVersions, 2)).correlationId, i);
+      // 300 long polls (limit 256 in flight) followed by one quick request.
+      const polls = Array.from({ length: 300 }, (_, i) => RawClient.frame(fetch, 11, { maxWaitMs: 100, minBytes: 1, topics: [{ topic: 'deep', partitions: [{ partition: 0, fetchOffset: 0, partitionMaxBytes: 1000 }] }] }, 10_000 + i));
+      client.socket.write(Buffer.concat([...polls, RawClient.frame(apiVersions, 2, {}, 99_999)]));
+      for (let i = 0; i < 300; i++) assert.equal((await client.receive(fetch, 11)).correlationId, 10_000 + i);
+      assert.equal((await client.receive(apiVersions, 2)).correlationId, 99_999);
+    } finally {
+      client.close();
+    }
+  });
+});
