@@ -123,7 +123,7 @@ export function startKafkaFeed(options: KafkaFeedOptions): KafkaFeed {
             nextHealth = Date.now() + healthIntervalMs;
             const lag = await measureLag(admin);
             if (options.metrics) recordLag(options.metrics, lag);
-            feed.health(feeder.health(Date.now(), lag, 0, feeder.unreadable));
+            feed.health(feeder.health(Date.now(), lag));
             // New pipeline topics appeared: rejoin with them.
             const now = new Set(await admin.listTopics());
             if (DASHBOARD_TOPICS.filter((t) => now.has(t)).length > known) {

@@ -22,9 +22,11 @@ const METRIC_TOPICS: Record<string, ReadonlyArray<[string, keyof MetricFields]>>
 const ROW_TOPICS: Record<string, string> = { 'alerts-cpu-mem': 'cpu-mem', 'alerts-net-disk': 'net-disk' };
 const GOAL_TOPICS: Record<string, string> = { 'goal1-topic': 'ip-burst', 'goal2-topic': 'host-4xx', 'goal3-topic': 'country-success', 'goal4-topic': 'host-latency' };
 const INCIDENTS_TOPIC = 'incidents';
+/** The detectors' dead-letter topic: `{source, topic, partition, offset, reason, value}`; late records' reasons start with `late`. */
+const REJECTS_TOPIC = 'streamwatch-rejects';
 
 /** Every topic the dashboard reads. */
-export const DASHBOARD_TOPICS: readonly string[] = [...Object.keys(METRIC_TOPICS), ...Object.keys(ROW_TOPICS), INCIDENTS_TOPIC, ...Object.keys(GOAL_TOPICS)];
+export const DASHBOARD_TOPICS: readonly string[] = [...Object.keys(METRIC_TOPICS), ...Object.keys(ROW_TOPICS), INCIDENTS_TOPIC, ...Object.keys(GOAL_TOPICS), REJECTS_TOPIC];
 
 /** Topics counted as pipeline input (the rest are outputs of the detectors). */
 const INPUT_TOPICS = new Set(Object.keys(METRIC_TOPICS));
@@ -37,6 +39,9 @@ export class TopicFeeder {
   private readonly counts = new Map<string, number>();
   private lastRates: { at: number; counts: Map<string, number> } | null = null;
   unreadable = 0;
+  /** Dead letters seen: late records, and the other rejects. */
+  late = 0;
+  rejected = 0;
 
   constructor(feed: DashboardFeed) {
     this.feed = feed;
@@ -61,6 +66,11 @@ export class TopicFeeder {
     const goal = GOAL_TOPICS[topic];
     if (goal !== undefined) return this.goal(topic, partition, goal, json);
     if (topic === INCIDENTS_TOPIC) return this.incident(partition, json);
+    if (topic === REJECTS_TOPIC) {
+      if (typeof json.reason === 'string' && json.reason.startsWith('late')) this.late++;
+      else this.rejected++;
+      return true;
+    }
     return false;
   }
 
@@ -68,15 +78,15 @@ export class TopicFeeder {
    * Message rates per topic since the previous call, as the dashboard's
    * health reading. Input topics count as `inPerSec`; detector outputs as `outPerSec`.
    */
-  health(now: number, lag: HealthSnapshot['lag'], late: number, rejected: number): HealthSnapshot {
+  health(now: number, lag: HealthSnapshot['lag']): HealthSnapshot {
     const previous = this.lastRates;
     const seconds = previous ? Math.max(0.001, (now - previous.at) / 1000) : 0;
-    const topics = [...this.counts].map(([topic, count]) => {
+    const topics = [...this.counts].filter(([topic]) => topic !== REJECTS_TOPIC).map(([topic, count]) => {
       const rate = previous ? (count - (previous.counts.get(topic) ?? 0)) / seconds : 0;
       return INPUT_TOPICS.has(topic) ? { topic, inPerSec: rate } : { topic, inPerSec: 0, outPerSec: rate };
     });
     this.lastRates = { at: now, counts: new Map(this.counts) };
-    return { at: now, topics, lag, late, rejected };
+    return { at: now, topics, lag, late: this.late, rejected: this.rejected };
   }
 
   private bad(): boolean {

@@ -32,7 +32,7 @@ export async function launchChromium(): Promise<Browser> {
 test('dashboard: page loads, charts draw live points, an injected incident appears', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`, timeout: 60_000 }, async () => {
   mkdirSync(OUT, { recursive: true });
   const hub = new FeedHub({ tickMs: 50 });
-  const { servers, nextStep } = seedFleet(hub, { servers: 12, steps: 360 });
+  const { servers, nextStep } = seedFleet(hub, { servers: 12, steps: 1440 });
   const server = await startDashboard({ hub, metrics: createPipelineMetrics(), host: '127.0.0.1', port: 0 });
   let browser: Browser | undefined;
   try {
@@ -61,8 +61,14 @@ test('dashboard: page loads, charts draw live points, an injected incident appea
     const pixelsAfter = await page.locator('#chart-cpu canvas').screenshot();
     assert.notDeepEqual(pixelsAfter, pixelsBefore, 'the cpu chart should look different after live points');
 
+    // A burst of a thousand points in one batch: the chart keeps up (one redraw per frame).
+    const burstStart = Date.now();
+    for (let k = nextStep + 24; k < nextStep + 1024; k++) hub.metric('server_3', START + k * 5000, pointAt(2, k + 60, random));
+    await eventually(async () => (await chartPoints()) >= before + 1024, 10_000, 'the burst on the cpu chart');
+    assert.ok(Date.now() - burstStart < 10_000);
+
     // An anomaly: a new incident opens for server_3; the feed shows it within seconds.
-    const t = START + (nextStep + 24) * 5000;
+    const t = START + (nextStep + 1024) * 5000;
     const incident = { detector: 'cpu-mem', key: 'server_3', alert: 'High CPU + Memory stress', start: t - 30_000, end: t, windows: 1, peak: 97.31, state: 'opened' as const, timeKind: 'time-of-day' as const };
     hub.windowRow('cpu-mem', { server: 'server_3', start: t - 30_000, end: t, values: { avg_cpu: 97.31, avg_mem: 88.2 }, alert: incident.alert });
     const opened = Date.now();

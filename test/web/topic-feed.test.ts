@@ -46,10 +46,14 @@ test('unreadable records are counted and skipped, never thrown', () => {
 
 test('health: message rates per topic between two readings', () => {
   const feeder = new TopicFeeder(new FeedHub());
-  feeder.health(0, [], 0, 0);
+  feeder.health(0, []);
   for (let i = 0; i < 10; i++) feeder.record('topic-cpu', 0, `{"ts":"20:00:0${i}","server_id":"a","cpu_pct":1}`);
   for (let i = 0; i < 4; i++) feeder.record('alerts-cpu-mem', 0, '{"server_id":"a","window_start":"20:00:00","window_end":"20:00:30","alert":""}');
-  const reading = feeder.health(2000, [{ group: 'g', topic: 'topic-cpu', partition: 0, lag: 3 }], 0, 0);
+  feeder.record('streamwatch-rejects', 0, '{"source":"topic-cpu:0","reason":"late: event time 19:00:00 is behind the watermark 20:00:00 for all of its windows"}');
+  feeder.record('streamwatch-rejects', 0, '{"source":"topic-cpu:0","reason":"cpu_pct 120 is outside [0, 100]"}');
+  feeder.record('streamwatch-rejects', 0, '{"source":"topic-cpu:0","reason":"value is not JSON"}');
+  const reading = feeder.health(2000, [{ group: 'g', topic: 'topic-cpu', partition: 0, lag: 3 }]);
+  assert.deepEqual([reading.late, reading.rejected], [1, 2]);
   assert.deepEqual(reading.topics, [{ topic: 'topic-cpu', inPerSec: 5 }, { topic: 'alerts-cpu-mem', inPerSec: 0, outPerSec: 2 }]);
   assert.equal(reading.lag[0]!.lag, 3);
 });
