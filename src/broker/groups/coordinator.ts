@@ -19,6 +19,7 @@ import {
   type DescribedGroup,
   type GroupCoordinatorApi,
   type GroupCoordinatorOptions,
+  type GroupEvent,
   type GroupState,
   type HeartbeatRequest,
   type JoinRequest,
@@ -76,6 +77,7 @@ export class GroupCoordinator implements GroupCoordinatorApi {
   private readonly maxSessionTimeoutMs: number;
   private readonly groupsWithOffsets: () => Iterable<string>;
   private readonly newMemberId: (clientId: string) => string;
+  private readonly onEvent: (event: GroupEvent) => void;
   private readonly groups = new Map<string, Group>();
 
   constructor(options: GroupCoordinatorOptions) {
@@ -85,6 +87,14 @@ export class GroupCoordinator implements GroupCoordinatorApi {
     this.maxSessionTimeoutMs = options.maxSessionTimeoutMs ?? 1_800_000;
     this.groupsWithOffsets = options.groupsWithOffsets ?? (() => []);
     this.newMemberId = options.newMemberId ?? ((clientId) => `${clientId}-${randomUUID()}`);
+    const observer = options.onEvent;
+    this.onEvent = (event) => {
+      try {
+        observer?.(event);
+      } catch {
+        // A failing observer must not break the group protocol.
+      }
+    };
   }
 
   // ---------------------------------------------------------------- JoinGroup
@@ -120,7 +130,7 @@ export class GroupCoordinator implements GroupCoordinatorApi {
     if (request.groupInstanceId !== null) {
       // A static member coming back under a new member id replaces (fences) its old incarnation.
       const previous = [...group.members.values()].find((m) => m.groupInstanceId === request.groupInstanceId);
-      if (previous) this.removeMember(group, previous, GroupErrorCode.FENCED_INSTANCE_ID, false);
+      if (previous) this.removeMember(group, previous, GroupErrorCode.FENCED_INSTANCE_ID, false, 'fenced');
       return this.addMemberAndRebalance(group, memberId, request);
     }
     if (request.requireKnownMemberId) {
@@ -141,13 +151,13 @@ export class GroupCoordinator implements GroupCoordinatorApi {
         return this.awaitJoin(group, member);
       case 'CompletingRebalance':
         if (!changed) return Promise.resolve(this.joinResultFor(group, member)); // a retried join: same answer
-        this.prepareRebalance(group);
+        this.prepareRebalance(group, `member ${member.memberId} changed its metadata`);
         return this.awaitJoin(group, member);
       case 'Stable':
         // A follower rejoining with unchanged metadata just gets the current generation again;
         // the leader (or changed metadata) triggers a rebalance.
         if (!changed && group.leaderId !== member.memberId) return Promise.resolve(this.joinResultFor(group, member));
-        this.prepareRebalance(group);
+        this.prepareRebalance(group, changed ? `member ${member.memberId} changed its metadata` : `leader ${member.memberId} rejoined`);
         return this.awaitJoin(group, member);
       case 'Empty':
         return Promise.resolve(joinError(GroupErrorCode.UNKNOWN_MEMBER_ID, member.memberId));
@@ -177,7 +187,7 @@ export class GroupCoordinator implements GroupCoordinatorApi {
     this.touchSession(group, member);
     const result = this.awaitJoin(group, member);
     if (group.state === 'PreparingRebalance') this.tryCompleteJoin(group);
-    else this.prepareRebalance(group);
+    else this.prepareRebalance(group, `member ${memberId} joined`);
     return result;
   }
 
@@ -190,7 +200,8 @@ export class GroupCoordinator implements GroupCoordinatorApi {
     return promise;
   }
 
-  private prepareRebalance(group: Group): void {
+  private prepareRebalance(group: Group, reason: string): void {
+    this.onEvent({ type: 'rebalance', groupId: group.groupId, reason });
     if (group.state === 'CompletingRebalance') {
       // Assignments of the aborted generation are void; held SyncGroups must rejoin.
       for (const m of group.members.values()) {
@@ -240,9 +251,14 @@ export class GroupCoordinator implements GroupCoordinatorApi {
     this.clearJoinTimer(group);
     group.initialDelayRemainingMs = null;
     // Members that did not rejoin in time are out.
-    for (const m of [...group.members.values()]) if (!m.awaitingJoin) this.dropMember(group, m);
+    for (const m of [...group.members.values()]) {
+      if (m.awaitingJoin) continue;
+      this.onEvent({ type: 'member-removed', groupId: group.groupId, memberId: m.memberId, reason: 'no-rejoin' });
+      this.dropMember(group, m);
+    }
     group.generationId++;
     if (group.members.size === 0) {
+      this.onEvent({ type: 'generation', groupId: group.groupId, generationId: group.generationId, protocolName: null, members: 0, leader: null });
       group.state = 'Empty';
       group.protocolName = null;
       group.leaderId = null;
@@ -253,6 +269,7 @@ export class GroupCoordinator implements GroupCoordinatorApi {
     group.protocolName = protocolName;
     if (group.leaderId === null || !group.members.has(group.leaderId)) group.leaderId = group.members.keys().next().value!;
     group.state = 'CompletingRebalance';
+    this.onEvent({ type: 'generation', groupId: group.groupId, generationId: group.generationId, protocolName, members: group.members.size, leader: group.leaderId });
     for (const m of group.members.values()) {
       const answer = m.awaitingJoin!;
       m.awaitingJoin = null;
@@ -386,7 +403,7 @@ export class GroupCoordinator implements GroupCoordinatorApi {
           : [...group.members.values()].find((m) => requested.groupInstanceId !== null && m.groupInstanceId === requested.groupInstanceId);
       if (!member) out.errorCode = GroupErrorCode.UNKNOWN_MEMBER_ID;
       else if (requested.groupInstanceId !== null && member.groupInstanceId !== requested.groupInstanceId) out.errorCode = GroupErrorCode.FENCED_INSTANCE_ID;
-      else this.removeMember(group, member, GroupErrorCode.UNKNOWN_MEMBER_ID, true);
+      else this.removeMember(group, member, GroupErrorCode.UNKNOWN_MEMBER_ID, true, 'left');
       return out;
     });
     if (group) this.forgetIfUnused(group);
@@ -502,18 +519,19 @@ export class GroupCoordinator implements GroupCoordinatorApi {
       this.touchSession(group, member);
       return;
     }
-    this.removeMember(group, member, GroupErrorCode.UNKNOWN_MEMBER_ID, true);
+    this.removeMember(group, member, GroupErrorCode.UNKNOWN_MEMBER_ID, true, 'session-expired');
     this.forgetIfUnused(group);
   }
 
   /** Removes a member and moves the group on: a stable group rebalances, a rebalancing one may now complete. */
-  private removeMember(group: Group, member: Member, answerCode: number, rebalance: boolean): void {
+  private removeMember(group: Group, member: Member, answerCode: number, rebalance: boolean, reason: 'left' | 'session-expired' | 'fenced'): void {
+    this.onEvent({ type: 'member-removed', groupId: group.groupId, memberId: member.memberId, reason });
     member.awaitingJoin?.(joinError(answerCode, member.memberId));
     member.awaitingJoin = null;
     this.answerSync(member, { errorCode: answerCode, protocolType: null, protocolName: null, assignment: EMPTY });
     this.dropMember(group, member);
     if (!rebalance) return;
-    if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group);
+    if (group.state === 'Stable' || group.state === 'CompletingRebalance') this.prepareRebalance(group, `member ${member.memberId} left or expired`);
     else if (group.state === 'PreparingRebalance') {
       if (group.members.size === 0) this.completeJoin(group);
       else this.tryCompleteJoin(group);

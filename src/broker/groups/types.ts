@@ -50,7 +50,14 @@ export interface GroupCoordinatorOptions {
   groupsWithOffsets?: () => Iterable<string>;
   /** Member id generator (client id + "-" + random UUID by default). */
   newMemberId?: (clientId: string) => string;
+  /** Rebalances, new generations and member removals, for the broker's log. */
+  onEvent?: (event: GroupEvent) => void;
 }
+
+export type GroupEvent =
+  | { type: 'rebalance'; groupId: string; reason: string }
+  | { type: 'generation'; groupId: string; generationId: number; protocolName: string | null; members: number; leader: string | null }
+  | { type: 'member-removed'; groupId: string; memberId: string; reason: 'left' | 'session-expired' | 'no-rejoin' | 'fenced' };
 
 export interface ProtocolOffer {
   name: string;

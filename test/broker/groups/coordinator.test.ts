@@ -1,21 +1,23 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { GroupCoordinator, GroupErrorCode, ManualScheduler, type JoinRequest, type JoinResult } from '../../../src/broker/groups/index.ts';
+import { GroupCoordinator, GroupErrorCode, ManualScheduler, type GroupEvent, type JoinRequest, type JoinResult } from '../../../src/broker/groups/index.ts';
 
 const SESSION = 10_000;
 const REBALANCE = 30_000;
 const DELAY = 300;
 
-function setup(groupsWithOffsets: string[] = []): { clock: ManualScheduler; coordinator: GroupCoordinator } {
+function setup(groupsWithOffsets: string[] = []): { clock: ManualScheduler; coordinator: GroupCoordinator; events: GroupEvent[] } {
   const clock = new ManualScheduler(1_000_000);
   let next = 0;
+  const events: GroupEvent[] = [];
   const coordinator = new GroupCoordinator({
     scheduler: clock,
     initialRebalanceDelayMs: DELAY,
     groupsWithOffsets: () => groupsWithOffsets,
     newMemberId: (clientId) => `${clientId}-${++next}`,
+    onEvent: (event) => events.push(event),
   });
-  return { clock, coordinator };
+  return { clock, coordinator, events };
 }
 
 function joinRequest(overrides: Partial<JoinRequest> = {}): JoinRequest {
@@ -159,7 +161,7 @@ async function stableGroupOfTwo(coordinator: GroupCoordinator, clock: ManualSche
 }
 
 test('session expiry evicts a silent member and the rest rebalance', async () => {
-  const { clock, coordinator } = setup();
+  const { clock, coordinator, events } = setup();
   const { a, b } = await stableGroupOfTwo(coordinator, clock);
   for (let t = 0; t < 3; t++) {
     clock.advance(SESSION / 2);
@@ -170,11 +172,16 @@ test('session expiry evicts a silent member and the rest rebalance', async () =>
   assert.equal(coordinator.heartbeat({ groupId: 'g', memberId: b, generationId: 1, groupInstanceId: null }), GroupErrorCode.UNKNOWN_MEMBER_ID);
   const rejoin = await coordinator.join(joinRequest({ clientId: 'a', memberId: a }));
   assert.deepEqual([rejoin.errorCode, rejoin.generationId, rejoin.leader], [0, 2, a]);
+  assert.deepEqual(events.filter((e) => e.type !== 'rebalance'), [
+    { type: 'generation', groupId: 'g', generationId: 1, protocolName: 'range', members: 2, leader: a },
+    { type: 'member-removed', groupId: 'g', memberId: b, reason: 'session-expired' },
+    { type: 'generation', groupId: 'g', generationId: 2, protocolName: 'range', members: 1, leader: a },
+  ]);
   coordinator.close();
 });
 
 test('a member that does not rejoin within the rebalance timeout is dropped', async () => {
-  const { clock, coordinator } = setup();
+  const { clock, coordinator, events } = setup();
   const { a, b } = await stableGroupOfTwo(coordinator, clock);
   const c = await newMember(coordinator, 'c');
   const aJoin = track(coordinator.join(joinRequest({ clientId: 'a', memberId: a })));
@@ -192,6 +199,7 @@ test('a member that does not rejoin within the rebalance timeout is dropped', as
   assert.equal(ra.leader, a, 'the leader stays the leader');
   assert.deepEqual(ra.members.map((m) => m.memberId).sort(), [a, c.memberId].sort());
   assert.equal(coordinator.heartbeat({ groupId: 'g', memberId: b, generationId: 1, groupInstanceId: null }), GroupErrorCode.UNKNOWN_MEMBER_ID);
+  assert.ok(events.some((e) => e.type === 'member-removed' && e.memberId === b && e.reason === 'no-rejoin'));
   coordinator.close();
 });
 
