@@ -146,7 +146,14 @@ export class Connection {
     const result = api.handle(request, this.broker, info);
     if (result instanceof Promise) {
       result.then(
-        (response) => this.complete(slot, api, header, flexible, response),
+        (response) => {
+          try {
+            this.complete(slot, api, header, flexible, response);
+          } catch (error) {
+            // An answer that cannot be encoded is a bug; it must not become an unhandled rejection.
+            this.close(`internal error answering ${api.name} v${header.apiVersion}: ${(error as Error)?.stack ?? String(error)}`);
+          }
+        },
         (error: unknown) => this.close(`${api.name} failed: ${(error as Error)?.stack ?? String(error)}`),
       );
     } else {

@@ -36,6 +36,9 @@ export async function run(argv: string[]): Promise<number> {
   }
   const fsync = str(parsed, 'fsync') ?? 'always';
   if (fsync !== 'always' && fsync !== 'never') throw new UsageError(`--fsync: '${fsync}' must be 'always' or 'never'`);
+  // Last resort: a bug in one request must not take the broker (and every client) down.
+  process.on('uncaughtException', (error) => process.stderr.write(`streamwatch broker: internal error: ${error.stack ?? String(error)}\n`));
+  process.on('unhandledRejection', (reason) => process.stderr.write(`streamwatch broker: internal error: ${(reason as Error)?.stack ?? String(reason)}\n`));
   const broker = await startBroker({
     host: str(parsed, 'host') ?? '127.0.0.1',
     port: num(parsed, 'port', 9092, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
