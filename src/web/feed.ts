@@ -287,9 +287,9 @@ class GoalBoard {
       this.newestEnd = row.end;
       for (const [key, r] of this.rows) if (r.end < this.newestEnd - this.keepMs) this.rows.delete(key);
     }
-    // Keys are unbounded (client IPs): forget the stalest beyond a cap.
+    // Keys are unbounded (client IPs): beyond a cap, forget the stalest tenth at once (not one sort per event).
     if (this.rows.size > 2000) {
-      const stalest = [...this.rows.entries()].sort((a, b) => a[1].end - b[1].end).slice(0, this.rows.size - 2000);
+      const stalest = [...this.rows.entries()].sort((a, b) => a[1].end - b[1].end).slice(0, this.rows.size - 1800);
       for (const [key] of stalest) this.rows.delete(key);
     }
   }

@@ -171,13 +171,16 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
     streams.add(res);
     refreshClients();
     const stop = (): void => {
+      if (!streams.has(res)) return;
       clearInterval(heartbeat);
       hub.unsubscribe(subscription);
       streams.delete(res);
       refreshClients();
     };
-    req.on('close', stop);
-    res.on('error', stop);
+    // The response closes when the client goes away (or the server stops).
+    res.once('close', stop);
+    // A write to a vanished client fails; 'close' follows and cleans up.
+    res.on('error', () => {});
   }
 
   async function search(res: ServerResponse, url: URL): Promise<void> {

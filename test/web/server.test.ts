@@ -191,3 +191,31 @@ test('search: 503 "storage not connected" without a backend; the query reaches t
     await withSearch.close();
   }
 });
+
+test('SSE backpressure: a client that stops reading loses its oldest events (counted), never holds the hub back', { timeout: 30_000 }, async () => {
+  const metrics = createPipelineMetrics();
+  const hub = new FeedHub({ maxQueuedPerClient: 1000, onDrop: (n) => metrics.sseDroppedEvents.inc(undefined, n) });
+  const server = await startDashboard({ hub, metrics, port: 0 });
+  const { connect } = await import('node:net');
+  const socket = connect(server.port, '127.0.0.1');
+  try {
+    await new Promise<void>((resolve) => socket.once('connect', () => resolve()));
+    socket.write(`GET /api/events HTTP/1.1\r\nHost: 127.0.0.1:${server.port}\r\n\r\n`);
+    // Wait for the subscription, then stop reading.
+    for (let i = 0; i < 100 && hub.clientCount === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    socket.pause();
+    const started = performance.now();
+    for (let batch = 0; batch < 300 && hub.droppedEvents === 0; batch++) {
+      for (let i = 0; i < 1000; i++) hub.metric(`server_${i % 50}`, batch * 1000 + i, { cpu: 12.34, mem: 56.78, net_in: 1234.5, disk_io: 99.9 });
+      hub.flush();
+      // Let the socket report congestion between batches.
+      await new Promise((r) => setImmediate(r));
+    }
+    assert.ok(hub.droppedEvents > 0, 'a stalled client must start dropping');
+    assert.equal(metrics.sseDroppedEvents.get(), hub.droppedEvents);
+    assert.ok(performance.now() - started < 20_000);
+  } finally {
+    socket.destroy();
+    await server.close();
+  }
+});
