@@ -1,7 +1,8 @@
 // streamwatch sink postgres as users run it: the real CLI against the
 // embedded broker, on both database targets. A kill -9 after a batch's
 // transaction but before its offset commit loses nothing and duplicates
-// nothing; usage errors are one line with exit status 2.
+// nothing, SIGTERM writes the pending rows and commits; usage errors are one
+// line with exit status 2.
 import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { KafkaAdmin, KafkaProducer } from '../../src/kafka/index.ts';
@@ -68,7 +69,14 @@ for (const target of sqlTargets()) {
         }
         assert.equal(await committedTotal(broker.address, 'g-kill'), 0);
 
-        const second = spawnCli([...args, '--until-idle', '2']);
+        // The restart runs until SIGTERM, which must write the last, partial batch (a 2-minute interval would not) and commit.
+        const second = spawnCli([...args, '--flush-interval', '2m']);
+        try {
+          await second.waitForStderr(/batch 4: 700 records/, 45_000);
+          await new Promise((resolve) => setTimeout(resolve, 1500));
+        } finally {
+          await second.kill('SIGTERM');
+        }
         assert.equal(await second.exited, 0, second.stderr());
         assert.match(second.stderr(), /sink: 3001 records in \d+ batches; metric rows \d+, events 0, windows 0, incidents 0, invalid 1 \(sink_rejects\)/);
         assert.equal(await committedTotal(broker.address, 'g-kill'), 2 * SERVERS * INSTANTS + 1);

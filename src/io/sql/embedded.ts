@@ -4,7 +4,7 @@
 // left by a process that died (kill -9) is taken over.
 import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, resolve } from 'node:path';
 import { StreamwatchError } from '../../errors.ts';
 import type { Database, SqlParam, SqlResult, SqlSession } from './database.ts';
 
@@ -18,14 +18,21 @@ function alive(pid: number): boolean {
   }
 }
 
+/** Lock files this process holds (its own pid in a lock file is stale otherwise: pids are reused after restarts in containers). */
+const held = new Set<string>();
+
 /** Takes `<dir>.lock`; returns its release function. */
 function takeLock(dir: string): () => void {
-  const path = `${dir}.lock`;
+  const path = resolve(`${dir}.lock`);
   mkdirSync(dirname(path), { recursive: true });
   for (let attempt = 0; attempt < 3; attempt++) {
     try {
       writeFileSync(path, `${process.pid}\n`, { flag: 'wx' });
-      return () => rmSync(path, { force: true });
+      held.add(path);
+      return () => {
+        held.delete(path);
+        rmSync(path, { force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') {
         throw new StreamwatchError('SW_ERR_DATABASE', `cannot create ${path}: ${(error as Error).message}`, { cause: error });
@@ -37,7 +44,8 @@ function takeLock(dir: string): () => void {
     } catch {
       continue; // removed meanwhile: try again
     }
-    if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && alive(holder)) {
+    const ours = holder === process.pid;
+    if ((ours && held.has(path)) || (!ours && Number.isInteger(holder) && holder > 0 && alive(holder))) {
       throw new StreamwatchError('SW_ERR_DATABASE_BUSY', `the embedded database ${dir} is in use by process ${holder} (stop it, or use --database-url with a PostgreSQL server)`);
     }
     rmSync(path, { force: true });

@@ -88,7 +88,7 @@ function runChecked(argv: string[]): void {
   if (result.status !== 0) throw new Error(`${argv.join(' ')} failed (${result.status}): ${result.stderr || result.stdout}`);
 }
 
-function postgresTarget(): SqlTarget {
+function postgresTarget(durable: boolean): SqlTarget {
   const given = process.env.PG_TEST_URL || null;
   const bin = given ? null : serverBinDir();
   let skip: string | null = null;
@@ -115,7 +115,7 @@ function postgresTarget(): SqlTarget {
         runChecked(asServerUser(join(bin!, 'initdb'), ['-D', join(dir, 'data'), '-U', 'postgres', '-A', 'trust', '--no-sync', '-E', 'UTF8', '--locale=C']));
         runChecked(asServerUser(join(bin!, 'pg_ctl'), [
           '-D', join(dir, 'data'), '-l', join(dir, 'server.log'), '-w', '-t', '60', 'start',
-          '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=40 -c shared_buffers=32MB`,
+          '-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=${durable ? 'on' : 'off'} -c max_connections=40 -c shared_buffers=32MB`,
         ]));
         adminUrl = `postgres://postgres@127.0.0.1:${port}/postgres`;
       }
@@ -152,8 +152,9 @@ function postgresTarget(): SqlTarget {
   };
 }
 
-export function sqlTargets(): SqlTarget[] {
-  return [pgliteTarget(), postgresTarget()];
+/** `durable`: a server started here keeps fsync on (benchmarks); tests turn it off for speed. */
+export function sqlTargets(options: { durable?: boolean } = {}): SqlTarget[] {
+  return [pgliteTarget(), postgresTarget(options.durable ?? false)];
 }
 
 /** Empties every table of ours (between tests sharing a database). */
