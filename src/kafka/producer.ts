@@ -24,6 +24,9 @@ export interface ProducerConfig extends ClientConfig {
   idempotent?: boolean;
 }
 
+/** Distinct string keys whose bytes and hash are remembered. */
+const MAX_CACHED_KEYS = 100_000;
+
 const ACKS: Record<string, number> = { all: -1, 1: 1, 0: 0 };
 
 export class KafkaProducer {
@@ -39,6 +42,7 @@ export class KafkaProducer {
   private inFlight = 0;
   private readonly slotWaiters: Array<() => void> = [];
   private failure: Error | null = null;
+  private readonly keys = new Map<string, { bytes: Buffer; hash: number }>();
   /** Records the brokers acknowledged (with acks 0: records written to the socket). */
   acknowledged = 0;
 
@@ -84,12 +88,23 @@ export class KafkaProducer {
    */
   send(topic: string, key: string | Buffer | null, value: string | Buffer, partition?: number): Promise<void> | undefined {
     if (this.failure) throw this.failure;
-    this.pending.push({
-      topic,
-      ...(partition === undefined ? {} : { partition }),
-      key: key === null ? undefined : typeof key === 'string' ? Buffer.from(key) : key,
-      value: typeof value === 'string' ? Buffer.from(value) : value,
-    });
+    let keyBytes: Buffer | undefined;
+    let target = partition;
+    if (typeof key === 'string') {
+      // Keys repeat (one per server): their bytes and murmur2 hash are computed once.
+      let known = this.keys.get(key);
+      if (known === undefined) {
+        const bytes = Buffer.from(key);
+        known = { bytes, hash: compatibilityPartitioner({ topic }, bytes) };
+        if (this.keys.size < MAX_CACHED_KEYS) this.keys.set(key, known);
+      }
+      keyBytes = known.bytes;
+      // The client reduces the partition modulo the topic's partition count.
+      target ??= known.hash;
+    } else if (key !== null) {
+      keyBytes = key;
+    }
+    this.pending.push({ topic, partition: target, key: keyBytes, value: typeof value === 'string' ? Buffer.from(value) : value });
     if (this.pending.length >= this.batchMessages) {
       this.dispatch();
       if (this.inFlight >= this.maxInFlight) return this.waitForSlot();
