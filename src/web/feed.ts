@@ -152,11 +152,17 @@ export class FeedSubscription {
 
 // ---- bounded history -------------------------------------------------------
 
-/** Fixed-capacity columns of points (time, cpu, mem, net_in, disk_io), oldest overwritten. */
+/**
+ * Fixed-capacity columns of points (time, cpu, mem, net_in, disk_io); when
+ * full, the point stored longest ago is overwritten. Per-topic messages of
+ * one instant arrive separately, and from Kafka possibly far apart (a whole
+ * topic's backlog before the next), so points are found by instant.
+ */
 export class PointRing {
   readonly capacity: number;
   private readonly times: Float64Array;
   private readonly columns: Float64Array[];
+  private readonly slots = new Map<number, number>();
   private head = 0;
   size = 0;
 
@@ -166,18 +172,17 @@ export class PointRing {
     this.columns = METRIC_FIELDS.map(() => new Float64Array(capacity).fill(Number.NaN));
   }
 
-  /** Adds fields at an instant; fields of an instant already among the last few points are merged into it (per-topic messages arrive separately). */
+  /** Adds fields at an instant, merged into the point of that instant when there is one. */
   put(instant: number, fields: MetricFields): void {
-    const lookBack = Math.min(this.size, 16);
-    for (let k = 1; k <= lookBack; k++) {
-      const i = (this.head - k + this.capacity) % this.capacity;
-      if (this.times[i] === instant) {
-        this.write(i, fields);
-        return;
-      }
+    const existing = this.slots.get(instant);
+    if (existing !== undefined) {
+      this.write(existing, fields);
+      return;
     }
     const i = this.head;
+    if (this.size === this.capacity) this.slots.delete(this.times[i] as number);
     this.times[i] = instant;
+    this.slots.set(instant, i);
     for (const column of this.columns) column[i] = Number.NaN;
     this.write(i, fields);
     this.head = (this.head + 1) % this.capacity;
@@ -191,13 +196,10 @@ export class PointRing {
     });
   }
 
-  /** Points in time order as plain columns (null for a field not seen), the last `limit` only. */
+  /** The newest `limit` points in time order as plain columns (null for a field not seen). */
   toColumns(limit = this.size): { t: number[] } & Record<MetricName, Array<number | null>> {
-    const n = Math.min(limit, this.size);
-    const order: number[] = [];
-    for (let k = n; k >= 1; k--) order.push((this.head - k + this.capacity) % this.capacity);
-    // Late points can land out of order; the charts need ascending time.
-    order.sort((a, b) => (this.times[a] as number) - (this.times[b] as number));
+    const sorted = [...this.slots.entries()].sort((a, b) => a[0] - b[0]);
+    const order = sorted.slice(Math.max(0, sorted.length - Math.max(0, limit))).map((e) => e[1]);
     const pick = (c: number): Array<number | null> =>
       order.map((i) => {
         const v = (this.columns[c] as Float64Array)[i] as number;
@@ -206,12 +208,12 @@ export class PointRing {
     return { t: order.map((i) => this.times[i] as number), cpu: pick(0), mem: pick(1), net_in: pick(2), disk_io: pick(3) };
   }
 
+  /** The newest value of each field (even when the newest point lacks it) and the newest instant. */
   latest(): MetricFields & { t?: number } {
     if (this.size === 0) return {};
-    const cols = this.toColumns(4);
+    const cols = this.toColumns(32);
     const out: MetricFields & { t?: number } = { t: cols.t[cols.t.length - 1] };
     for (const name of METRIC_FIELDS) {
-      // The newest value of each field, even when the newest point lacks it.
       for (let k = cols[name].length - 1; k >= 0; k--) {
         const v = cols[name][k];
         if (v !== null && v !== undefined) {

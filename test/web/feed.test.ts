@@ -98,3 +98,17 @@ test('detectHooks: a detector\'s rows and incidents reach the feed and the notif
   assert.equal(snapshot.incidents[0]!.peak, 88.12);
   assert.deepEqual(notified, ['server_9:opened']);
 });
+
+test('PointRing: a topic\'s backlog arriving before the next topic\'s still merges by instant (regression: duplicated instants, empty sparklines)', () => {
+  const ring = new PointRing(100);
+  for (let k = 0; k < 50; k++) ring.put(k * 5000, { cpu: k });
+  for (let k = 0; k < 50; k++) ring.put(k * 5000, { mem: 100 - k });
+  assert.equal(ring.size, 50);
+  const columns = ring.toColumns(3);
+  assert.deepEqual(columns.t, [235_000, 240_000, 245_000]);
+  assert.deepEqual(columns.cpu, [47, 48, 49]);
+  assert.deepEqual(columns.mem, [53, 52, 51]);
+  for (let k = 50; k < 150; k++) ring.put(k * 5000, { cpu: k });
+  assert.equal(ring.size, 100);
+  assert.equal(ring.toColumns().t[0], 250_000, 'the oldest stored points were overwritten');
+});
