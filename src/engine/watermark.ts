@@ -32,12 +32,21 @@ export class WatermarkClock {
     this.options = options;
   }
 
+  /**
+   * Declares a partition this clock reads before any of its records came: it
+   * holds the watermark back until it has records or has been idle for the
+   * idle timeout. (Without this, the first partition to deliver would run the
+   * watermark ahead and the other's records would all be late.)
+   */
+  register(partition: string, wallNow: number): void {
+    if (!this.partitions.has(partition)) this.partitions.set(partition, { maxEventTime: Number.NEGATIVE_INFINITY, lastSeenWall: wallNow });
+  }
+
   /** Records an event seen on a partition. */
   observe(partition: string, eventTime: number, wallNow: number): void {
-    let clock = this.partitions.get(partition);
+    const clock = this.partitions.get(partition);
     if (clock === undefined) {
-      clock = { maxEventTime: eventTime, lastSeenWall: wallNow };
-      this.partitions.set(partition, clock);
+      this.partitions.set(partition, { maxEventTime: eventTime, lastSeenWall: wallNow });
       return;
     }
     if (eventTime > clock.maxEventTime) clock.maxEventTime = eventTime;
@@ -57,7 +66,7 @@ export class WatermarkClock {
     const { idleTimeout, lateness } = this.options;
     for (const clock of this.partitions.values()) {
       if (clock.maxEventTime > highest) highest = clock.maxEventTime;
-      if (clock.lastSeenWall > lastActivity) lastActivity = clock.lastSeenWall;
+      if (clock.maxEventTime > Number.NEGATIVE_INFINITY && clock.lastSeenWall > lastActivity) lastActivity = clock.lastSeenWall;
       if (wallNow - clock.lastSeenWall >= idleTimeout) continue;
       if (clock.maxEventTime < lowest) lowest = clock.maxEventTime;
     }

@@ -103,9 +103,11 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
       const reader = await LineReader.open(input.path);
       const opened: OpenInput = { input, reader, parser: null as unknown as MetricRowParser, partition: String(i), sideOfColumn: [], maxInstant: Number.NEGATIVE_INFINITY, done: false };
       inputs.push(opened);
+      detector.registerPartition(opened.partition, 0);
       const header = await readHeader(reader);
       if (header === null) {
         opened.done = true;
+        detector.endPartition(opened.partition);
         continue;
       }
       const columns = metricColumns(header, input.sides.flatMap((s) => s.fields), input.path);
@@ -132,6 +134,7 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
         }
         if (found === -1) {
           current.done = true;
+          detector.endPartition(current.partition);
           break;
         }
         const text = reader.recordText;

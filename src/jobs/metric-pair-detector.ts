@@ -84,6 +84,16 @@ export class MetricPairDetector {
     return this.windows.openSlots;
   }
 
+  /** Declares an input partition before its first record, so it holds the watermark back (see WatermarkClock.register). */
+  registerPartition(partition: string, wallNow: number): void {
+    this.clock.register(partition, wallNow);
+  }
+
+  /** An input partition that has ended (a finished file) no longer holds the watermark back. */
+  endPartition(partition: string): void {
+    this.clock.forget(partition);
+  }
+
   /** One side's value for (key, instant), read from `partition` (any name unique per input). */
   add(partition: string, side: 0 | 1, key: string, instant: number, units: Units, scale: number, wallNow: number): AddOutcome {
     this.clock.observe(partition, instant, wallNow);

@@ -77,6 +77,11 @@ export class MetricStreamTask {
     return this.detector.watermark;
   }
 
+  /** Declares the task's input partitions, which hold the watermark back until they deliver or go idle. */
+  start(wallNow: number): void {
+    for (const side of this.job.sides) this.detector.registerPartition(`${side.topic}:${this.task}`, wallNow);
+  }
+
   /** Where to resume reading `topic` (partition = this task), or undefined for the group's position. */
   resumeOffset(topic: string): number | undefined {
     return this.offsets.get(topic);

@@ -212,6 +212,7 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
   /** Loads task p's checkpoint, once its previous owner let it go, and what its outputs received since. */
   const restore = async (p: number): Promise<RunningTask> => {
     const running = makeTask(p);
+    running.task.start(Date.now());
     let saved = await loadCheckpoint(p);
     const deadline = Date.now() + handoffTimeout;
     while (saved !== null && !saved.released && saved.owner !== owner && Date.now() < deadline) {
@@ -221,6 +222,7 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
     if (saved === null) return running;
     if (!saved.released && saved.owner !== owner) log(`task ${p}: previous owner ${saved.owner} did not release it within ${handoffTimeout} ms; taking it over`);
     running.task.restore(saved.task, Date.now());
+    running.task.start(Date.now());
     summary.restores++;
     const outEnds = await admin.listOffsets([rowsTopic, incidentsTopic], 'latest');
     for (const r of await readRange(config, rowsTopic, rowsPartition(p), saved.outputs.rows, outEnds.get(partitionKey(rowsTopic, rowsPartition(p))) ?? 0)) {
