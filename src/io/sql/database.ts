@@ -1,7 +1,9 @@
 // The one database interface of streamwatch. Two engines run the same SQL
 // behind it: PGlite (PostgreSQL compiled to WASM, embedded, the default) and
 // a PostgreSQL server reached with `pg`. Callers see plain rows; numeric
-// columns come back as strings (exact), timestamptz as Date, on both.
+// columns come back as strings (exact), timestamptz as Date, on both; a
+// failed statement is one SW_ERR_DATABASE line on both.
+import { StreamwatchError } from '../../errors.ts';
 
 export type SqlParam = string | number | boolean | null | Date | readonly (string | number | boolean | null)[];
 
@@ -23,4 +25,11 @@ export interface Database extends SqlSession {
   /** Runs `work` in one transaction: committed when it resolves, rolled back when it throws. */
   transaction<T>(work: (tx: SqlSession) => Promise<T>): Promise<T>;
   close(): Promise<void>;
+}
+
+/** A failed statement as one line: the server's message and the statement's first words (never its parameters). */
+export function statementError(error: unknown, sql: string): StreamwatchError {
+  if (error instanceof StreamwatchError) return error;
+  const words = sql.trim().split(/\s+/).slice(0, 3).join(' ');
+  return new StreamwatchError('SW_ERR_DATABASE', `${words} ...: ${(error as Error)?.message ?? String(error)}`, { cause: error });
 }

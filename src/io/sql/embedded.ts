@@ -6,7 +6,7 @@ import { PGlite, type Transaction } from '@electric-sql/pglite';
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { StreamwatchError } from '../../errors.ts';
-import type { Database, SqlParam, SqlResult, SqlSession } from './database.ts';
+import { statementError, type Database, type SqlParam, type SqlResult, type SqlSession } from './database.ts';
 
 function alive(pid: number): boolean {
   try {
@@ -56,8 +56,12 @@ function takeLock(dir: string): () => void {
 function session(target: PGlite | Transaction): SqlSession {
   return {
     async query<Row extends object>(text: string, params: readonly SqlParam[] = []): Promise<SqlResult<Row>> {
-      const result = await target.query<Row>(text, params as unknown[]);
-      return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+      try {
+        const result = await target.query<Row>(text, params as unknown[]);
+        return { rows: result.rows, rowCount: result.affectedRows ?? 0 };
+      } catch (error) {
+        throw statementError(error, text);
+      }
     },
   };
 }
@@ -77,7 +81,10 @@ export async function openEmbedded(dir: string): Promise<Database> {
     engine: 'pglite',
     location: dir,
     query: direct.query,
-    transaction: <T>(work: (tx: SqlSession) => Promise<T>): Promise<T> => db.transaction((tx) => work(session(tx))),
+    transaction: <T>(work: (tx: SqlSession) => Promise<T>): Promise<T> =>
+      db.transaction((tx) => work(session(tx))).catch((error: unknown) => {
+        throw statementError(error, 'transaction');
+      }),
     async close(): Promise<void> {
       try {
         await db.close();

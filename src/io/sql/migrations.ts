@@ -135,7 +135,7 @@ export async function migrate(db: Database, list: readonly Migration[] = migrati
       });
     }
   } catch (error) {
-    if (error instanceof StreamwatchError) throw error;
+    if (error instanceof StreamwatchError && error.code !== 'SW_ERR_DATABASE') throw error;
     throw new StreamwatchError('SW_ERR_DATABASE', `migrating the schema of ${db.location}: ${(error as Error).message}`, { cause: error });
   }
   return applied;

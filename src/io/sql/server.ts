@@ -3,7 +3,7 @@
 // naming the server (never the password).
 import pg from 'pg';
 import { StreamwatchError } from '../../errors.ts';
-import type { Database, SqlParam, SqlResult, SqlSession } from './database.ts';
+import { statementError, type Database, type SqlParam, type SqlResult, type SqlSession } from './database.ts';
 
 /** The URL as it may be printed: the password replaced by `***`. */
 export function redactUrl(url: string): string {
@@ -19,8 +19,12 @@ export function redactUrl(url: string): string {
 function session(client: pg.Pool | pg.PoolClient): SqlSession {
   return {
     async query<Row extends object>(text: string, params: readonly SqlParam[] = []): Promise<SqlResult<Row>> {
-      const result = await client.query<Row>(text, params as unknown[]);
-      return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      try {
+        const result = await client.query<Row>(text, params as unknown[]);
+        return { rows: result.rows, rowCount: result.rowCount ?? 0 };
+      } catch (error) {
+        throw statementError(error, text);
+      }
     },
   };
 }
@@ -54,7 +58,7 @@ export async function openServer(url: string): Promise<Database> {
         await client.query('ROLLBACK').catch(() => {
           broken = true;
         });
-        throw error;
+        throw statementError(error, 'transaction');
       } finally {
         client.release(broken);
       }

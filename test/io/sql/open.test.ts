@@ -38,6 +38,25 @@ for (const target of sqlTargets()) {
       }
     });
 
+    test('a failed statement is one SW_ERR_DATABASE line, and its transaction leaves nothing behind', async () => {
+      const db = await target.open();
+      try {
+        await assert.rejects(db.query('SELECT * FROM no_such_table'), (error: unknown) => {
+          assert.ok(error instanceof StreamwatchError);
+          assert.equal(error.code, 'SW_ERR_DATABASE');
+          assert.match(error.message, /^SELECT \* FROM \.\.\.: relation "no_such_table" does not exist$/);
+          return true;
+        });
+        await assert.rejects(db.transaction(async (tx) => {
+          await tx.query("INSERT INTO sink_rejects (source_topic, source_partition, source_offset, reason) VALUES ('t', 0, 0, 'r')");
+          await tx.query('INSERT INTO sink_rejects (source_topic) VALUES (NULL)');
+        }), (error: unknown) => error instanceof StreamwatchError && error.code === 'SW_ERR_DATABASE');
+        assert.deepEqual((await db.query('SELECT count(*)::integer AS n FROM sink_rejects')).rows, [{ n: 0 }]);
+      } finally {
+        await db.close();
+      }
+    });
+
     if (target.name === 'pglite') {
       test('the embedded directory is used by one opener at a time; a dead holder\'s lock is taken over', async () => {
         const dataDir = target.cliArgs()[1]!;
