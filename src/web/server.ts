@@ -3,8 +3,10 @@
 // updates as server-sent events from a FeedHub.
 //
 // Access: bound to loopback by default. Bound elsewhere, a token is required
-// and checked on every request (`Authorization: Bearer T`, or `?token=T`
-// because EventSource cannot set headers). On loopback without a token, the
+// and checked on every request: `Authorization: Bearer T` (scrapers,
+// scripts), or `?token=T` when a person opens the page, which then sets an
+// HttpOnly cookie so the page's own requests (scripts, EventSource, which
+// cannot set headers) carry it. On loopback without a token, the
 // Host header must name loopback too, so a web page on another site cannot
 // reach the dashboard through DNS rebinding.
 
@@ -98,13 +100,28 @@ function tokenMatches(presented: string | null, expected: Buffer): boolean {
   return presented !== null && timingSafeEqual(digest(presented), expected);
 }
 
-function presentedToken(req: IncomingMessage, url: URL): string | null {
+const TOKEN_COOKIE = 'streamwatch_token';
+
+/** The token a request carries: a Bearer header, `?token=`, or the cookie set when the page was opened with `?token=`. */
+function presentedToken(req: IncomingMessage, url: URL): { token: string; via: 'header' | 'query' | 'cookie' } | null {
   const header = req.headers.authorization;
   if (header !== undefined) {
     const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (match) return (match[1] as string).trim();
+    if (match) return { token: (match[1] as string).trim(), via: 'header' };
   }
-  return url.searchParams.get('token');
+  const query = url.searchParams.get('token');
+  if (query !== null) return { token: query, via: 'query' };
+  for (const part of (req.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === TOKEN_COOKIE) {
+      try {
+        return { token: decodeURIComponent(part.slice(eq + 1).trim()), via: 'cookie' };
+      } catch {
+        return null;
+      }
+    }
+  }
+  return null;
 }
 
 function sendJson(res: ServerResponse, status: number, value: unknown): void {
@@ -206,11 +223,14 @@ export async function startDashboard(options: DashboardServerOptions): Promise<D
   async function route(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const url = new URL(req.url ?? '/', 'http://dashboard.invalid');
     if (expected !== null) {
-      if (!tokenMatches(presentedToken(req, url), expected)) {
+      const presented = presentedToken(req, url);
+      if (!tokenMatches(presented?.token ?? null, expected)) {
         res.writeHead(401, { 'content-type': 'text/plain; charset=utf-8', 'www-authenticate': 'Bearer realm="streamwatch"', ...SECURITY_HEADERS });
         res.end('unauthorized: a token is required (Authorization: Bearer T, or ?token=T)\n');
         return;
       }
+      // A page opened with ?token= loads its scripts, styles and event stream without it: a cookie carries it.
+      if (presented?.via === 'query') res.setHeader('set-cookie', `${TOKEN_COOKIE}=${encodeURIComponent(presented.token)}; HttpOnly; SameSite=Strict; Path=/`);
     } else {
       const hostHeader = (req.headers.host ?? '').replace(/:\d+$/, '');
       if (!isLoopback(hostHeader)) {

@@ -92,3 +92,25 @@ test('dashboard: page loads, charts draw live points, an injected incident appea
     hub.close();
   }
 });
+
+test('dashboard with a token: the page opened with ?token= loads and goes live; without it, 401', { skip: existsSync(CHROMIUM) ? false : `${CHROMIUM} is not installed (apt-get install chromium)`, timeout: 30_000 }, async () => {
+  const hub = new FeedHub({ tickMs: 50 });
+  seedFleet(hub, { servers: 3, steps: 30 });
+  const server = await startDashboard({ hub, port: 0, token: 'tok en/+1' });
+  let browser: Browser | undefined;
+  try {
+    browser = await launchChromium();
+    const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+    const refused = await page.goto(`${server.url}/`);
+    assert.equal(refused?.status(), 401);
+    await page.goto(`${server.url}/?token=${encodeURIComponent('tok en/+1')}`);
+    await page.locator('#conn[data-state="live"]').waitFor({ timeout: 10_000 });
+    assert.equal(await page.locator('.tile').count(), 3);
+    hub.incident({ detector: 'net-disk', key: 'server_1', alert: 'Possible DDoS', start: 0, end: 30_000, windows: 1, peak: 5000, state: 'opened' });
+    await page.locator('.incident[data-id="net-disk|server_1|Possible DDoS|0"]').waitFor({ timeout: 5000 });
+  } finally {
+    await browser?.close();
+    await server.close();
+    hub.close();
+  }
+});

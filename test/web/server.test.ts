@@ -110,6 +110,13 @@ test('token: every request without it gets 401, SSE included; header or query to
     assert.equal((await get(`${server.url}/livez?token=s3cret`)).status, 200);
     // With a token, the Host check is not needed (the token is the guard).
     assert.equal((await get(`${server.url}/livez?token=s3cret`, { host: 'dashboard.example' })).status, 200);
+    // Opening the page with ?token= sets a cookie that the page's own requests carry.
+    const page = await get(`${server.url}/?token=s3cret`);
+    assert.equal(page.status, 200);
+    const cookie = String(page.headers['set-cookie']);
+    assert.match(cookie, /^streamwatch_token=s3cret; HttpOnly; SameSite=Strict; Path=\/$/);
+    assert.equal((await get(`${server.url}/static/app.js`, { cookie: 'streamwatch_token=s3cret' })).status, 200);
+    assert.equal((await get(`${server.url}/static/app.js`, { cookie: 'streamwatch_token=nope' })).status, 401);
     const events = await readEvents(`${server.url}/api/events?token=s3cret`, (e) => e.length >= 1);
     assert.equal(events[0]!.event, 'snapshot');
   } finally {

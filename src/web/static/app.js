@@ -9,6 +9,8 @@ import { COLORS, el, fmtRate, kindOf, shortAlert } from './util.js';
 
 const params = new URLSearchParams(location.search);
 const token = params.get('token');
+// The server has set a cookie by now; keep the token out of the address bar (screen shares, history).
+if (token) history.replaceState(null, '', `${location.pathname}${location.hash}`);
 
 function api(path) {
   return fetch(path, { headers: token ? { authorization: `Bearer ${token}` } : {} });
