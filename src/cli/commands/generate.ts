@@ -115,7 +115,8 @@ const nginxUsage = `usage: streamwatch generate nginx --out FILE|- [--events N] 
 Writes NGINX access events as JSON lines (SEMANTICS.md section 4), in time
 order from 2022-08-03T06:50:00Z, about 200 a second, with bursts (one client
 sending more than 10 requests in 20 s) and 4xx storms (one host answering
-more than 15 client errors in 30 s), so every nginx detector reports something.
+more than 15 client errors in 30 s), so every nginx detector reports something
+(from 2,000 events on).
 
   --out F       output file, or '-' for standard output
   --events N    number of events (default 100000)

@@ -3,8 +3,9 @@
 // thousand clients over 60 hosts and stays well below both burst rules;
 // on top of it, bursts (one client sending 11-40 requests within 2-15 s)
 // and 4xx storms (one host answering 16-60 client errors within 5-25 s)
-// start every 1,000-3,000 events, the first of each within the first few
-// hundred events, so every detector reports something even for small files.
+// start every 1,000-3,000 events; the first of each starts within the first
+// 300 events and lasts at most 8 s, so from 2,000 events (10 s of traffic)
+// on every detector reports something.
 // Fields vary between strings and numbers as real producers' do.
 
 import { ChunkWriter, LIMIT, putAscii, type ByteSink } from './chunk-writer.ts';
@@ -74,7 +75,8 @@ export function* nginxEvents(options: NginxOptions): Generator<NginxEventLine> {
       const client = random() < 0.5 ? clients[intBetween(random, 0, CLIENTS - 1)]! : ip(random);
       if (!countryOf.has(client)) countryOf.set(client, COUNTRIES[intBetween(random, 0, COUNTRIES.length - 1)]!);
       const count = intBetween(random, 11, 40);
-      const span = intBetween(random, 2000, 15_000);
+      // The first burst is short, so a small file holds all of it.
+      const span = n < 1000 ? intBetween(random, 2000, 5000) : intBetween(random, 2000, 15_000);
       const host = intBetween(random, 0, HOSTS - 1);
       for (let i = 0; i < count; i++) pending.push({ at: backgroundAt + Math.floor(random() * span), client, host, status: random() < 0.3 ? 404 : 200, kind: 'burst' });
       pending.sort((a, b) => a.at - b.at);
@@ -83,7 +85,7 @@ export function* nginxEvents(options: NginxOptions): Generator<NginxEventLine> {
       nextStorm += intBetween(random, 1000, 3000);
       const host = intBetween(random, 0, HOSTS - 1);
       const count = intBetween(random, 16, 60);
-      const span = intBetween(random, 5000, 25_000);
+      const span = n < 1000 ? intBetween(random, 5000, 8000) : intBetween(random, 5000, 25_000);
       for (let i = 0; i < count; i++) {
         pending.push({ at: backgroundAt + Math.floor(random() * span), client: clients[intBetween(random, 0, CLIENTS - 1)]!, host, status: CLIENT_ERRORS[intBetween(random, 0, CLIENT_ERRORS.length - 1)]!, kind: 'storm' });
       }
