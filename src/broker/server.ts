@@ -5,7 +5,8 @@
 // `streamwatch broker`.
 import { createServer } from 'node:net';
 import type { Server, Socket } from 'node:net';
-import { randomBytes } from 'node:crypto';
+import { createHash } from 'node:crypto';
+import { resolve } from 'node:path';
 import { StreamwatchError } from '../errors.ts';
 import { allApis, apisByKey } from './apis/index.ts';
 import type { BrokerContext, BrokerSettings } from './apis/context.ts';
@@ -74,7 +75,8 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
   const groups = options.groups ?? new GroupCoordinator({ scheduler: systemScheduler, groupsWithOffsets: () => store.listGroupsWithOffsets() });
   const settings: BrokerSettings = {
     nodeId: 0,
-    clusterId: `streamwatch-${randomBytes(6).toString('hex')}`,
+    // Stable per data directory: clients notice a cluster id that changes across restarts.
+    clusterId: `streamwatch-${createHash('sha256').update(resolve(store.dataDir)).digest('hex').slice(0, 16)}`,
     defaultPartitions: options.defaultPartitions ?? 1,
     autoCreateTopics: options.autoCreateTopics ?? true,
     advertisedHost: options.advertisedHost,
