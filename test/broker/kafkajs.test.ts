@@ -4,9 +4,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { Kafka, logLevel } from 'kafkajs';
+import { Kafka, logLevel, CompressionTypes } from 'kafkajs';
 import type { Consumer } from 'kafkajs';
-import { withBroker } from './helpers/broker.ts';
+import { withBroker, kcat, batchCodecs } from './helpers/broker.ts';
 
 async function until(what: string, check: () => boolean, state: () => unknown = () => '', timeoutMs = 20_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
@@ -81,6 +81,24 @@ test('kafkajs: produce, two-member group with a rebalance on leave, resume from 
     } finally {
       for (const consumer of consumers) await consumer.disconnect().catch(() => {});
       await admin.disconnect();
+    }
+  });
+});
+
+test('kafkajs gzip batches (its only built-in codec) are stored as sent and read by kcat', async () => {
+  await withBroker(async (broker) => {
+    const kafka = new Kafka({ clientId: 'kjs-gzip', brokers: [broker.address], logLevel: logLevel.NOTHING });
+    const producer = kafka.producer({ allowAutoTopicCreation: true });
+    await producer.connect();
+    try {
+      const values = Array.from({ length: 40 }, (_, i) => `gzip ${i} ${'xyz'.repeat(10)}`);
+      await producer.send({ topic: 'kjs-gzip', compression: CompressionTypes.GZIP, messages: values.map((value) => ({ value })) });
+      const stored = await broker.store.partition('kjs-gzip', 0)?.read(0, 1 << 20);
+      assert.deepEqual(batchCodecs(stored?.records ?? Buffer.alloc(0)), [1]);
+      const consumed = await kcat(broker, ['-C', '-t', 'kjs-gzip', '-o', 'beginning', '-e', '-q']);
+      assert.deepEqual(consumed.stdout.trimEnd().split('\n'), values);
+    } finally {
+      await producer.disconnect();
     }
   });
 });
