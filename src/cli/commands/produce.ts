@@ -138,6 +138,7 @@ async function produceMetrics(options: ProduceMetricsOptions): Promise<number> {
       batchMessages: options.batchMessages,
       lingerMs: options.lingerMs,
     });
+    await producer.useTopics(topics);
     if (options.rejects) {
       rejects = await FileWriter.create(options.rejects, 'latin1');
       rejects.writeLine(REJECTS_HEADER);
