@@ -7,7 +7,7 @@ type CommandModule = { run(argv: string[]): Promise<number> };
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
   broker: { summary: 'run the embedded Kafka-compatible broker', load: () => import('./commands/broker.ts') },
   detect: { summary: 'streaming detectors: topics in, alerts and incidents out', load: () => import('./commands/detect.ts') },
-  job: { summary: 'batch jobs: files in, files out (cpu-mem, net-disk)', load: () => import('./commands/job.ts') },
+  job: { summary: 'batch jobs: files in, files out (cpu-mem, net-disk, nginx, lb-summary)', load: () => import('./commands/job.ts') },
   generate: { summary: 'write deterministic sample datasets (metrics, nginx, lb)', load: () => import('./commands/generate.ts') },
   sink: { summary: 'store topics in PostgreSQL (embedded PGlite by default)', load: () => import('./commands/sink.ts') },
   search: { summary: 'search stored NGINX events (host, status, time, ip, text)', load: () => import('./commands/search.ts') },

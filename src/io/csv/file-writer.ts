@@ -3,8 +3,7 @@
 // Written to a temporary name and renamed on close, so a reader never sees a
 // half-written file.
 
-import { mkdir, open, rename, unlink, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
 import { StreamwatchError } from '../../errors.ts';
 
 const FLUSH_CHARS = 1 << 20;
@@ -27,7 +26,6 @@ export class FileWriter {
   static async create(path: string, encoding: BufferEncoding = 'utf8'): Promise<FileWriter> {
     const tempPath = `${path}.tmp-${process.pid}`;
     try {
-      await mkdir(dirname(path), { recursive: true });
       return new FileWriter(await open(tempPath, 'w'), path, tempPath, encoding);
     } catch (error) {
       throw new StreamwatchError('SW_ERR_OUTPUT', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });

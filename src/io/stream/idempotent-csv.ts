@@ -5,8 +5,7 @@
 // `sync()`, which the worker calls before each checkpoint.
 
 import { open, type FileHandle } from 'node:fs/promises';
-import { mkdir, readFile } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { readFile } from 'node:fs/promises';
 import { splitCsv } from '../csv/fields.ts';
 
 export class IdempotentCsv {
@@ -25,7 +24,6 @@ export class IdempotentCsv {
 
   /** Opens (or creates with `header`) the file; `idOf` gives a row's identity from its fields. */
   static async open(path: string, header: string, idOf: (fields: string[]) => string): Promise<IdempotentCsv> {
-    await mkdir(dirname(path), { recursive: true });
     let text = '';
     try {
       text = await readFile(path, 'utf8');
