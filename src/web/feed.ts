@@ -254,8 +254,6 @@ export interface FeedHubOptions {
   thresholds?: Thresholds;
   /** Called with the number of events dropped for slow clients (e.g. a metrics counter). */
   onDrop?: (n: number) => void;
-  /** Wall clock, injectable for tests. */
-  now?: () => number;
 }
 
 /**
@@ -318,7 +316,6 @@ export class FeedHub implements DashboardFeed {
   private readonly maxQueued: number;
   private readonly tickMs: number;
   private readonly onDrop: (n: number) => void;
-  private readonly now: () => number;
   private readonly points = new Map<string, PointRing>();
   private readonly states = new Map<string, ServerState>();
   private readonly openIncidents = new Map<string, IncidentEvent & { id: string }>();
@@ -339,7 +336,6 @@ export class FeedHub implements DashboardFeed {
     this.tickMs = options.tickMs ?? 100;
     this.thresholds = options.thresholds ?? DEFAULT_THRESHOLDS;
     this.onDrop = options.onDrop ?? (() => {});
-    this.now = options.now ?? Date.now;
   }
 
   // ---- DashboardFeed ----
@@ -489,10 +485,5 @@ export class FeedHub implements DashboardFeed {
       }, this.tickMs);
       this.timer.unref();
     }
-  }
-
-  /** Wall clock of the hub (for health rates computed by feeders). */
-  wallNow(): number {
-    return this.now();
   }
 }

@@ -33,7 +33,24 @@ test('dashboard: page loads, charts draw live points, an injected incident appea
   mkdirSync(OUT, { recursive: true });
   const hub = new FeedHub({ tickMs: 50 });
   const { servers, nextStep } = seedFleet(hub, { servers: 12, steps: 1440 });
-  const server = await startDashboard({ hub, metrics: createPipelineMetrics(), host: '127.0.0.1', port: 0 });
+  const searched: string[] = [];
+  const server = await startDashboard({
+    hub,
+    metrics: createPipelineMetrics(),
+    host: '127.0.0.1',
+    port: 0,
+    search: async (query) => {
+      searched.push(query.q);
+      return {
+        columns: ['time', 'status', 'method', 'host', 'client_ip', 'country', 'request_time', 'request'],
+        rows: [
+          ['2022-08-03T06:51:53.000Z', 429, 'GET', 'api_38.digikala.com', '31.56.96.51', 'IR', '1.20', 'GET /search?q=phone HTTP/1.1'],
+          ['2022-08-03T06:51:51.865Z', 404, 'PUT', 'api_38.digikala.com', '154.85.126.16', 'US', '0.28', 'PUT /cart HTTP/1.1'],
+        ],
+        total: 2,
+      };
+    },
+  });
   let browser: Browser | undefined;
   try {
     browser = await launchChromium();
@@ -81,9 +98,18 @@ test('dashboard: page loads, charts draw live points, an injected incident appea
     await page.locator('.tile[data-server="server_3"].kind-crit').waitFor({ timeout: 5000 });
     await page.screenshot({ path: new URL('dashboard-incident.png', OUT).pathname });
 
+    // The log explorer calls the search backend and shows its rows.
+    await page.fill('#logs-query', 'status:4xx host:api_38.digikala.com');
+    await page.click('#logs-form button');
+    await page.locator('#logs-results tbody tr').nth(1).waitFor({ timeout: 5000 });
+    assert.deepEqual(searched, ['status:4xx host:api_38.digikala.com']);
+
     // It resolves: the same item turns closed.
     hub.incident({ ...incident, end: t + 10_000, windows: 2, state: 'closed' });
     await page.locator(`.incident[data-id="${incidentId(incident)}"][data-state="closed"]`).waitFor({ timeout: 5000 });
+    // Back to the top: the search click scrolled, and a sticky header would land mid-page in a full-page shot.
+    await page.mouse.wheel(0, -20_000);
+    await page.waitForTimeout(200);
     await page.screenshot({ path: new URL('dashboard-full.png', OUT).pathname, fullPage: true });
     assert.deepEqual(problems, []);
   } finally {
