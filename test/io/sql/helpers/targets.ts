@@ -6,7 +6,7 @@
 // localhost port, stopped afterwards. The server target is skipped, with a
 // message saying why, only when there is neither a URL nor binaries.
 import { execFileSync, spawnSync } from 'node:child_process';
-import { chownSync, cpSync, existsSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { chownSync, cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir, userInfo } from 'node:os';
 import { join } from 'node:path';
@@ -27,7 +27,9 @@ export interface SqlTarget {
   cliArgs(): string[];
 }
 
-const TEMPLATE = join(tmpdir(), 'streamwatch-pglite-template-v1');
+/** Per PGlite version: a data directory made by another version may not open. */
+const PGLITE_VERSION = (JSON.parse(readFileSync(new URL('../../../../node_modules/@electric-sql/pglite/package.json', import.meta.url), 'utf8')) as { version: string }).version;
+const TEMPLATE = join(tmpdir(), `streamwatch-pglite-template-${PGLITE_VERSION}`);
 
 /** A PGlite data directory made once per machine; copying it costs far less than initdb in WASM. */
 async function pgliteTemplate(): Promise<string> {
