@@ -26,6 +26,7 @@ test('every record acknowledged with acks=-1 is there after kill -9 and restart,
 
   broker = await spawnBroker(['--data-dir', dataDir, '--default-partitions', String(PARTITIONS)]);
   const producer = new Producer({ clientId: 'durability', bootstrapBrokers: [broker.address], serializers: stringSerializers, retries: 0, timeout: 2000, acks: -1, autocreateTopics: true });
+  t.after(() => producer.close(true).catch(() => {}));
   const acked: string[][] = Array.from({ length: PARTITIONS }, () => []);
   let sent = 0;
   let stop = false;
@@ -49,6 +50,7 @@ test('every record acknowledged with acks=-1 is there after kill -9 and restart,
   while (acked.flat().length < 2000) {
     if (Date.now() > deadline) {
       stop = true;
+      await Promise.all(writers);
       assert.fail(`only ${acked.flat().length} records acknowledged in 20 s`);
     }
     await sleep(20);
@@ -58,7 +60,6 @@ test('every record acknowledged with acks=-1 is there after kill -9 and restart,
   await sleep(200);
   stop = true;
   await Promise.all(writers);
-  await producer.close(true).catch(() => {});
 
   broker = await spawnBroker(['--data-dir', dataDir]);
   for (let partition = 0; partition < PARTITIONS; partition++) {
