@@ -3,11 +3,9 @@
 // notifications for incidents, until SIGINT/SIGTERM.
 import { brokerOptions, brokers, flag, num, parse, str, type Parsed } from '../args.ts';
 import { UsageError } from '../../errors.ts';
-import { AlertNotifier } from '../../web/alerts.ts';
-import { FeedHub } from '../../web/feed.ts';
+import { startDashboardApp } from '../../web/app.ts';
 import { startKafkaFeed, type KafkaFeed } from '../../web/kafka-feed.ts';
-import { createPipelineMetrics } from '../../web/pipeline-metrics.ts';
-import { isLoopback, startDashboard, type SearchFunction } from '../../web/server.ts';
+import { isLoopback, type SearchFunction } from '../../web/server.ts';
 
 const help = `usage: streamwatch dashboard [options]
 
@@ -89,43 +87,41 @@ export async function run(argv: string[]): Promise<number> {
   const alertmanagerText = str(parsed, 'alertmanager');
   const alertmanager = alertmanagerText === undefined ? undefined : httpUrl('alertmanager', alertmanagerText);
   const externalText = str(parsed, 'external-url');
+  const externalUrl = externalText === undefined ? undefined : httpUrl('external-url', externalText);
   const kafkaBrokers = flag(parsed, 'no-kafka') ? null : brokers(parsed);
   const log = (line: string): void => void process.stderr.write(`${line}\n`);
 
-  const metrics = createPipelineMetrics();
-  const hub = new FeedHub({ onDrop: (n) => metrics.sseDroppedEvents.inc(undefined, n) });
   const storage = await openSearch(str(parsed, 'database-url') ?? process.env.DATABASE_URL, log);
   const abort = new AbortController();
   let kafka: KafkaFeed | null = null;
-  const server = await startDashboard({
-    hub,
-    metrics,
+  const app = await startDashboardApp({
     host,
     port,
     ...(token ? { token } : {}),
     ...(storage.search ? { search: storage.search } : {}),
+    webhooks,
+    ...(alertmanager ? { alertmanager } : {}),
+    ...(externalUrl !== undefined ? { externalUrl } : {}),
     ready: () => kafka === null || kafka.ready,
     log,
   }).catch(async (error: unknown) => {
     await storage.close();
     throw error;
   });
-  const externalUrl = externalText === undefined ? server.url : httpUrl('external-url', externalText);
-  const notifier = webhooks.length > 0 || alertmanager !== undefined
-    ? new AlertNotifier({ webhooks, ...(alertmanager ? { alertmanager } : {}), externalUrl, log, onOutcome: (target, outcome) => metrics.alertNotifications.inc({ target, outcome }) })
-    : null;
   if (kafkaBrokers !== null) {
+    const notifier = app.notifier;
     kafka = startKafkaFeed({
       brokers: kafkaBrokers,
-      feed: hub,
-      metrics,
+      // History read back at start is shown; only incidents written from now on are notified.
+      feed: app.display,
+      metrics: app.metrics,
       history,
       log,
       signal: abort.signal,
       ...(notifier ? { onLiveIncident: (event) => notifier.notify(event) } : {}),
     });
   }
-  log(`streamwatch dashboard: ${server.url}${token ? ' (token required)' : ''}`);
+  log(`streamwatch dashboard: ${app.url}${token ? ' (token required)' : ''}`);
 
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
@@ -136,9 +132,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
   abort.abort();
-  await server.close();
-  hub.close();
-  await notifier?.close(2000);
+  await app.close(2000);
   await kafka?.done;
   await storage.close();
   return 0;
