@@ -26,6 +26,8 @@ export interface SinkOptions {
   signal?: AbortSignal;
   log?: (line: string) => void;
   now?: () => number;
+  /** Waits before each new attempt after a lost connection (default 0.5, 1, 2, 4, 8 s). */
+  retryDelaysMs?: readonly number[];
   /** Test hook: wait this long between the database commit and the Kafka commit. */
   holdBeforeCommitMs?: number;
 }
@@ -40,6 +42,17 @@ export interface SinkTotals extends WriteCounts {
 }
 
 const MAX_REJECT_RAW = 64 * 1024;
+
+/** Socket errors, and SQLSTATE class 08 (connection exception) and 57P01-57P03 (server shutting down or starting). */
+export function isConnectionLoss(error: unknown): boolean {
+  for (let current = error as { code?: unknown; cause?: unknown; message?: unknown } | null, depth = 0; current && depth < 5; depth++) {
+    const code = typeof current.code === 'string' ? current.code : '';
+    if (/^(ECONNREFUSED|ECONNRESET|EPIPE|ETIMEDOUT|EHOSTUNREACH|ENOTFOUND)$/.test(code) || /^08/.test(code) || /^57P0[123]$/.test(code)) return true;
+    if (typeof current.message === 'string' && /Connection terminated|connection timeout/i.test(current.message)) return true;
+    current = current.cause as typeof current;
+  }
+  return false;
+}
 
 export class PostgresSink {
   private readonly db: Database;
@@ -89,6 +102,26 @@ export class PostgresSink {
     return this.totals;
   }
 
+  /**
+   * Writes a batch, trying again when the server connection was lost (a
+   * restart, a network cut): nothing was committed to Kafka, and the
+   * upserts make a second attempt safe whether or not the first committed.
+   * Other failures (a statement refused) end the run at once.
+   */
+  private async writeWithRetries(batch: SinkBatch): Promise<WriteCounts> {
+    const delays = this.options.retryDelaysMs ?? [500, 1000, 2000, 4000, 8000];
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await this.db.transaction((tx) => batch.write(tx));
+      } catch (error) {
+        const delay = delays[attempt];
+        if (delay === undefined || !isConnectionLoss(error)) throw error;
+        this.options.log?.(`writing batch ${this.totals.batches + 1} failed (${(error as Error).message}); trying again in ${delay} ms`);
+        await new Promise((resolve) => setTimeout(resolve, delay));
+      }
+    }
+  }
+
   /** Writes the first `count` pending records in one transaction, then commits their offsets. */
   private async flush(count: number): Promise<void> {
     const records = this.pending.slice(0, count);
@@ -115,7 +148,7 @@ export class PostgresSink {
     }
     batch.timelines = this.decoder.takeChangedTimelines();
     const started = this.now();
-    const counts = await this.db.transaction((tx) => batch.write(tx));
+    const counts = await this.writeWithRetries(batch);
     this.totals.batches++;
     this.totals.records += records.length;
     this.totals.invalid += batch.rejects.size;

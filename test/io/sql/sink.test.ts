@@ -4,7 +4,7 @@
 // window results and incidents, and the search query builder.
 import { after, before, beforeEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import type { Database } from '../../../src/io/sql/database.ts';
+import { statementError, type Database } from '../../../src/io/sql/database.ts';
 import { migrate } from '../../../src/io/sql/migrations.ts';
 import { PostgresSink } from '../../../src/io/sql/sink.ts';
 import { parseTopicSpecs } from '../../../src/io/sql/records.ts';
@@ -169,6 +169,30 @@ for (const target of sqlTargets()) {
       const [login] = await searchEvents(db, { text: 'LOGIN' }, now);
       assert.equal(login?.request, 'POST /login?next=%2F HTTP/1.1');
       assert.equal(login?.country, '--');
+    });
+
+    test('a lost connection is retried with the same batch; a refused statement is not', async () => {
+      let failures = 1;
+      const flaky: Database = {
+        ...db,
+        query: db.query,
+        close: db.close,
+        transaction: async (work) => {
+          if (failures-- > 0) throw statementError(Object.assign(new Error('Connection terminated unexpectedly'), { code: 'ECONNRESET' }), 'transaction');
+          return db.transaction(work);
+        },
+      };
+      const log: string[] = [];
+      const input = new FakeSource(records('topic-cpu', [{ ts: '20:53:00', server_id: 'a', cpu_pct: 1 }]));
+      await new PostgresSink(flaky, input, TOPICS, { batchSize: 10, flushIntervalMs: 1000, untilIdleMs: 0, retryDelaysMs: [10], log: (l) => log.push(l) }).run();
+      assert.match(log[0]!, /^writing batch 1 failed \(transaction \.\.\.: Connection terminated unexpectedly\); trying again in 10 ms$/);
+      assert.equal(await count(db, 'server_metrics'), 1);
+      assert.deepEqual(input.commits, [[{ topic: 'topic-cpu', partition: 0, offset: 1 }]]);
+
+      const refusing: Database = { ...db, query: db.query, close: db.close, transaction: async () => Promise.reject(statementError(new Error('value too long'), 'INSERT')) };
+      const never = new FakeSource(records('topic-cpu', [{ ts: '20:53:05', server_id: 'a', cpu_pct: 1 }]));
+      await assert.rejects(new PostgresSink(refusing, never, TOPICS, { batchSize: 10, flushIntervalMs: 1000, untilIdleMs: 0, retryDelaysMs: [10] }).run(), /value too long/);
+      assert.deepEqual(never.commits, []);
     });
 
     test('a batch of 10,000 metric messages is one statement under the parameter limit', async () => {
