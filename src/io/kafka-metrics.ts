@@ -154,6 +154,11 @@ export function isJsonNumber(text: string, start: number, end: number): boolean 
   return i === end;
 }
 
+/** Characters a JSON number may hold: digits - + . e E */
+function isNumberChar(c: number): boolean {
+  return (c >= 48 && c <= 57) || c === 45 || c === 43 || c === 46 || c === 101 || c === 69;
+}
+
 function isDigit(c: number): boolean {
   return c >= 48 && c <= 57;
 }
@@ -256,7 +261,7 @@ class FlatJson {
         raw = value;
       } else if (c === 45 || isDigit(c)) {
         const start = this.i;
-        while (this.i < text.length && /[-+.eE0-9]/.test(text[this.i]!)) this.i++;
+        while (this.i < text.length && isNumberChar(text.charCodeAt(this.i))) this.i++;
         if (!isJsonNumber(text, start, this.i)) return `malformed JSON: bad number '${text.slice(start, this.i)}'`;
         kind = 'number';
         raw = text.slice(start, this.i);

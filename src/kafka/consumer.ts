@@ -52,7 +52,7 @@ export class GroupConsumer {
     this.consumer = consumer;
     this.stream = stream;
     this.brokers = config.brokers;
-    this.maxBuffered = config.maxBuffered ?? 20_000;
+    this.maxBuffered = config.maxBuffered ?? 10_000;
     stream.on('data', (message: Message<Buffer, Buffer, Buffer, Buffer>) => this.onMessage(message));
     stream.on('error', (error: Error) => {
       this.failure ??= kafkaError(error, 'consuming', this.brokers);
@@ -90,8 +90,11 @@ export class GroupConsumer {
       rebalanceTimeout: config.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: config.heartbeatIntervalMs ?? 1000,
       maxWaitTime: config.maxWaitMs ?? 500,
-      maxBytes: 16 * 1024 * 1024,
-      maxBytesPerPartition: 4 * 1024 * 1024,
+      // Kept small: one fetch becomes one JavaScript object per record, and
+      // compressed metric batches unpack to ~5x their size, so 16 MB fetches
+      // held a gigabyte of records at once.
+      maxBytes: 2 * 1024 * 1024,
+      maxBytesPerPartition: 1024 * 1024,
       ...(config.copartitioned ? { partitionAssigner: copartitionedAssigner } : {}),
     });
     if (config.onAssign) {

@@ -1,7 +1,8 @@
 // The assignment's pipeline end to end on the embedded broker (in-process):
 // generate → produce → two consumer groups → batch jobs on their files give
 // exactly the rows of the jobs on the combined file. Then a consumer killed
-// with SIGKILL mid-run, twice, and restarted: every record once.
+// with SIGKILL mid-run, twice, stopped with SIGTERM once, and restarted:
+// every record once.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -67,7 +68,7 @@ test('generate → produce → two consume groups → jobs equal the jobs on the
   assert.deepEqual(report.totals, { currentOffset: 57_600, logEndOffset: 57_600, lag: 0 });
 });
 
-test('a consumer killed with SIGKILL mid-run and restarted writes every record exactly once', async () => {
+test('a consumer killed with SIGKILL mid-run (twice), stopped with SIGTERM and restarted writes every record exactly once', async () => {
   const brokers = await theBroker();
   if (!existsSync(combinedPath)) assert.fail('needs the dataset produced by the previous test');
   const outDir = join(dir, 'killed');
@@ -95,6 +96,13 @@ test('a consumer killed with SIGKILL mid-run and restarted writes every record e
     kills.push(consumed());
   }
   assert.ok(kills[1]! < 57_600, `the second kill came before the end (${kills.join(', ')})`);
+  // SIGTERM: what was read is written, checkpointed and committed, and the exit is clean.
+  const stopped = startCli(args);
+  while (consumed() <= kills[1]!) await sleep(20);
+  stopped.child.kill('SIGTERM');
+  const terminated = await stopped.done;
+  assert.equal(terminated.code, 0, terminated.stderr);
+  assert.match(terminated.stderr, /consume: wrote topic-cpu \d+, topic-mem \d+; rejected 0/);
   const finish = await cli([...args, '--until-idle', '2']);
   assert.equal(finish.code, 0, finish.stderr);
 

@@ -163,9 +163,12 @@ export async function consumeToCsv(options: ConsumeOptions): Promise<ConsumeSumm
         else nextOffsets.set(key, { topic: record.topic, partition: record.partition, offset: record.offset + 1 });
         if (pendingRecords++ === 0) batchStartedAt = Date.now();
       }
-      if (records.length > 0) lastRecordAt = Date.now();
       if (pendingRecords >= options.batchRecords || (pendingRecords > 0 && Date.now() - batchStartedAt >= options.batchMs)) await flush();
-      if (options.untilIdleSeconds !== null && pendingRecords === 0) {
+      // Idleness is the brokers' silence: it is measured from the end of our own
+      // work on the last records (a slow fsync must not count), and only ends
+      // the run after a poll that brought nothing.
+      if (records.length > 0) lastRecordAt = Date.now();
+      else if (options.untilIdleSeconds !== null && pendingRecords === 0) {
         // Quiet time counts from the first assignment: joining the group is not idleness.
         const quietSince = Math.max(lastRecordAt, assignedAt || started);
         if ((assignedAt > 0 || Date.now() - started > 30_000) && Date.now() - quietSince >= options.untilIdleSeconds * 1000) break;
