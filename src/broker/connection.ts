@@ -71,7 +71,8 @@ export class Connection {
   close(reason?: string): void {
     if (this.closed) return;
     this.closed = true;
-    if (reason !== undefined) this.broker.log(`closing connection #${this.info.id} from ${this.info.remoteAddress}:${this.info.remotePort}: ${reason}`);
+    // One line per bad connection, even when the reason carries a stack trace.
+    if (reason !== undefined) this.broker.log(`closing connection #${this.info.id} from ${this.info.remoteAddress}:${this.info.remotePort}: ${reason.replace(/\s*\n\s*/g, ' | ')}`);
     this.closer.abort();
     this.queue.length = 0;
     this.socket.destroy();
