@@ -180,3 +180,24 @@ test('alertmanager: /api/v2/alerts gets a JSON array; endsAt only on resolve; we
     await hook.close();
   }
 });
+
+test('alertmanager: open alerts are re-sent periodically (Alertmanager resolves alerts it stops hearing about)', async () => {
+  const am = await receiver([200]);
+  const notifier = new AlertNotifier({ alertmanager: am.url, resendMs: 50 });
+  try {
+    notifier.notify(opened);
+    await new Promise((r) => setTimeout(r, 300));
+    assert.ok(am.received.length >= 3, `got ${am.received.length}`);
+    const last = am.received.at(-1)!.body as Array<{ labels: { server: string }; endsAt?: string }>;
+    assert.equal(last[0]!.labels.server, 'server_7');
+    assert.equal(last[0]!.endsAt, undefined);
+    notifier.notify(closed);
+    await notifier.idle(2000);
+    const count = am.received.length;
+    await new Promise((r) => setTimeout(r, 200));
+    assert.equal(am.received.length, count, 'nothing is re-sent once resolved');
+  } finally {
+    await notifier.close(0);
+    await am.close();
+  }
+});
