@@ -126,7 +126,7 @@ test('detect: two workers in one group, one joins and one leaves mid-run: the ou
       await produceMetrics(brokers, first, 4);
       const common = ['detect', 'net-disk', '-b', brokers, '--group', 'pair', '--checkpoint-interval', '300ms'];
       const tasksLines = (text: string) => text.split('\n').filter((l) => l.includes('tasks: '));
-      const a = cli([...common, '--out', join(dir, 'a.csv'), '--until-idle', '6']);
+      const a = cli([...common, '--out', join(dir, 'a.csv'), '--until-idle', '10']);
       await waitFor(() => lineCount(join(dir, 'a.csv')) > 20, 30_000);
       // B joins: A hands half of the tasks over
       const b = cli([...common, '--out', join(dir, 'b.csv')]);

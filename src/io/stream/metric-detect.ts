@@ -292,6 +292,8 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
         for (const p of wanted) if (!tasks.has(p)) tasks.set(p, await restore(p));
         log(`tasks: ${wanted.join(', ') || 'none'}`);
         joined = true;
+        // New tasks may come with a backlog: idleness counts from here.
+        lastInput = Date.now();
         revoking = false;
         released = false;
       } else if (revoking && Date.now() - revokingSince > 60_000) {
