@@ -6,8 +6,8 @@
 //
 // Times of day (`20:53:00`) are placed as the SQL sink places them: on the
 // reference date 1970-01-01 UTC, continuing on 1970-01-02 after midnight,
-// with the per-partition timelines saved in DIR/.archive-state.json so a
-// restart continues on the same day.
+// on one timeline shared by all topics (see src/io/sql/records.ts for why),
+// saved in DIR/.archive-state.json so a restart continues on the same day.
 //
 // Files are only ever replaced whole: at each flush every file that got rows
 // is read back, merged with them on the rows' natural key (a row sent again
@@ -21,6 +21,7 @@ import { formatCsv, parseCsvText } from './archive-csv.ts';
 
 /** Fields that identify a row; `alert` too when the row is an incident (has `start`). */
 const KEY_FIELDS = ['detector', 'server_id', 'client_ip', 'host', 'country', 'key', 'window_start', 'start', 'ts', 'timestamp', '@timestamp', 'partition', 'offset'];
+const SHARED_TIMELINE = '*';
 const TIME_FIELDS = ['window_start', 'start', 'ts', 'timestamp', '@timestamp'];
 
 export interface ArchiveRecord {
@@ -77,7 +78,8 @@ export class ArchiveWriter {
     this.statePath = join(dir, '.archive-state.json');
     if (existsSync(this.statePath)) {
       const saved = JSON.parse(readFileSync(this.statePath, 'utf8')) as { timelines?: Record<string, number | null> };
-      for (const [key, latest] of Object.entries(saved.timelines ?? {})) this.timeline(key).restore(latest);
+      const latest = Math.max(...Object.values(saved.timelines ?? {}).map((v) => v ?? Number.NEGATIVE_INFINITY));
+      if (Number.isFinite(latest)) this.timeline(SHARED_TIMELINE).restore(latest);
     }
   }
 
@@ -91,13 +93,13 @@ export class ArchiveWriter {
   }
 
   /** The row's instant, or null when it has no time that parses. */
-  private instantOf(row: Record<string, unknown>, record: ArchiveRecord): number | null {
+  private instantOf(row: Record<string, unknown>): number | null {
     for (const name of TIME_FIELDS) {
       const value = row[name];
       if (typeof value !== 'string' && typeof value !== 'number') continue;
       const time = parseTime(String(value));
       if (time === null) return null;
-      return time.kind === 'absolute' ? time.ms : this.timeline(`${record.topic}:${record.partition}`).place(time.ms);
+      return time.kind === 'absolute' ? time.ms : this.timeline(SHARED_TIMELINE).place(time.ms);
     }
     return null;
   }
@@ -139,7 +141,7 @@ export class ArchiveWriter {
       return false;
     }
     const object = row as Record<string, unknown>;
-    let instant = this.instantOf(object, record);
+    let instant = this.instantOf(object);
     if (instant === null) {
       this.counts.byArrival++;
       instant = record.timestamp;

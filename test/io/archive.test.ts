@@ -37,10 +37,12 @@ test('rows are filed by their window start, across midnight and across a restart
     const second = new ArchiveWriter(dir, 5 * 60_000);
     second.add(rec('alerts-cpu-mem', cpuRow('server_1', '23:58:40', '23:59:10', 91, 'CPU spike, "really", suspected')));
     second.add(rec('alerts-cpu-mem', cpuRow('server_1', '00:00:10', '00:00:40', 20)));
+    // Another topic's first time-of-day row after midnight follows the shared timeline.
+    second.add(rec('incidents', { detector: 'cpu-mem', key: 'server_1', alert: 'CPU spike suspected', start: '00:03:10', end: '00:04:40', windows: 7, peak: 90, state: 'closed' }, 1));
     second.flush();
     assert.deepEqual(listFiles(dir), [
       '.archive-state.json', '_rejects/alerts-cpu-mem.csv', 'alerts-cpu-mem/1970-01-01/2355.csv', 'alerts-cpu-mem/1970-01-02/0000.csv',
-      'alerts-cpu-mem/2030-01-01/1230.csv', 'incidents/2022-08-03/0650.csv',
+      'alerts-cpu-mem/2030-01-01/1230.csv', 'incidents/1970-01-02/0000.csv', 'incidents/2022-08-03/0650.csv',
     ]);
     const beforeMidnight = parseCsvText(readFileSync(join(dir, 'alerts-cpu-mem/1970-01-01/2355.csv'), 'utf8'));
     assert.deepEqual(beforeMidnight, [

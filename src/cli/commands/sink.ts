@@ -18,8 +18,8 @@ topic-disk, server-metrics) merged into server_metrics, NGINX events
 alerts-net-disk, goal1-topic..goal4-topic) into window_results and
 incidents into incidents. Invalid messages go to sink_rejects with a reason.
 Times of day (20:53:00) have no date: they are stored on 1970-01-01 UTC, and
-a replay that crosses midnight continues on 1970-01-02 (per source partition,
-kept across restarts). Rows are upserted on their natural keys and offsets
+a replay that crosses midnight continues on 1970-01-02 (one timeline for all
+topics read, kept across restarts). Rows are upserted on their natural keys and offsets
 are committed after each batch's transaction, so a redelivery is harmless.
 SIGINT/SIGTERM write what is pending, commit, and exit.
 A topic with another name is given as NAME=KIND, KIND one of:

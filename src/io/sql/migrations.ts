@@ -7,9 +7,9 @@
 // are stored as they are. A time-of-day input (`20:53:00`) has no date: it is
 // stored on the reference date 1970-01-01 UTC, and a replay that crosses
 // midnight (SEMANTICS.md section 1) continues on 1970-01-02 and so on, so
-// order and durations stay right. `sink_timelines` keeps, per source
-// partition, the latest instant placed, so a restarted sink continues on
-// the same day.
+// order and durations stay right. `sink_timelines` keeps the latest instant
+// placed (one timeline for all inputs, saved as topic `*`, partition -1), so
+// a restarted sink continues on the same day.
 import { StreamwatchError } from '../../errors.ts';
 import type { Database } from './database.ts';
 

@@ -3,8 +3,12 @@
 // (`topic-cpu`, `nginx-logs`, `alerts-cpu-mem`, `incidents`, ...) or given
 // as `name=kind` for topics named otherwise.
 //
-// Times of day are placed on a per-partition timeline (DayRollover), as the
-// detectors do; the timelines are part of the sink's state and are saved in
+// Times of day are placed on one timeline (DayRollover) shared by every
+// topic and partition the sink reads. The detectors keep one per partition,
+// but a sparse partition (incidents, a quiet server) whose first message
+// comes after midnight would land on the first day; the shared timeline has
+// already been carried past midnight by the busier inputs. The timeline is
+// part of the sink's state and is saved in
 // the same transaction as the rows (see migrations.ts).
 import { createHash } from 'node:crypto';
 import { formatUnits, parseDecimal } from '../../engine/decimal.ts';
@@ -181,9 +185,10 @@ export class RecordDecoder {
     this.kinds = new Map(specs.map((s) => [s.topic, s.kind]));
   }
 
-  /** Timelines saved by an earlier run. */
+  /** Timelines saved by an earlier run (the latest of them, should there be several). */
   restore(states: readonly TimelineState[]): void {
-    for (const s of states) this.timeline(s.topic, s.partition).restore(s.latestMs);
+    const latest = Math.max(...states.map((s) => s.latestMs));
+    if (Number.isFinite(latest)) this.timeline().restore(latest);
     this.touched.clear();
   }
 
@@ -212,8 +217,9 @@ export class RecordDecoder {
     }
   }
 
-  private timeline(topic: string, partition: number): DayRollover {
-    const key = `${topic}:${partition}`;
+  /** The shared timeline, saved under topic `*`, partition -1. */
+  private timeline(): DayRollover {
+    const key = '*:-1';
     let timeline = this.timelines.get(key);
     if (!timeline) {
       timeline = new DayRollover();
@@ -225,13 +231,13 @@ export class RecordDecoder {
 
   private decodeKind(kind: string, raw: string, record: SourceRecord): Decoded {
     const fields = METRIC_KINDS[kind];
-    if (fields !== undefined || kind === 'server-metrics') return this.decodeMetric(fields, raw, record);
+    if (fields !== undefined || kind === 'server-metrics') return this.decodeMetric(fields, raw);
     if (kind === 'nginx') return this.decodeEvent(raw, record);
     if (kind === 'incidents') return this.decodeIncident(raw, record);
     return this.decodeWindow(kind, raw, record);
   }
 
-  private decodeMetric(fields: readonly MetricField[] | undefined, raw: string, record: SourceRecord): Decoded {
+  private decodeMetric(fields: readonly MetricField[] | undefined, raw: string): Decoded {
     let wanted = fields;
     if (wanted === undefined) {
       // server-metrics: whichever metrics the message carries (at least one).
@@ -240,7 +246,7 @@ export class RecordDecoder {
       wanted = METRIC_FIELDS.filter((f) => object[f] !== undefined && object[f] !== null);
       if (wanted.length === 0) return { table: 'rejects', reason: `no metric field (${METRIC_FIELDS.join(', ')})` };
     }
-    const result = parseMetricMessage(raw, wanted, this.timeline(record.topic, record.partition));
+    const result = parseMetricMessage(raw, wanted, this.timeline());
     if (!result.ok) return { table: 'rejects', reason: result.reason };
     const values: Partial<Record<MetricField, string>> = {};
     wanted.forEach((field, i) => {
@@ -275,7 +281,7 @@ export class RecordDecoder {
   }
 
   /** Start and end of a window or incident; an end given as a time of day follows its start. */
-  private span(object: Record<string, unknown>, startName: string, endName: string, record: SourceRecord): [number, number] | string {
+  private span(object: Record<string, unknown>, startName: string, endName: string): [number, number] | string {
     const startText = object[startName];
     const endText = object[endName];
     if (typeof startText !== 'string' && typeof startText !== 'number') return `${startName} is missing`;
@@ -285,7 +291,7 @@ export class RecordDecoder {
     if (start === null) return `${startName} ${JSON.stringify(startText)} does not parse`;
     if (end === null || end.kind !== start.kind) return `${endName} ${JSON.stringify(endText)} does not parse as the same kind of time as ${startName}`;
     if (start.kind === 'absolute') return [start.ms, end.ms];
-    const placed = this.timeline(record.topic, record.partition).place(start.ms);
+    const placed = this.timeline().place(start.ms);
     return [placed, placed + ((((end.ms - start.ms) % DAY_MS) + DAY_MS) % DAY_MS)];
   }
 
@@ -304,7 +310,7 @@ export class RecordDecoder {
       if (name === 'count' && !/^\d+\.0$/.test(text)) return { table: 'rejects', reason: `count ${text} is not a whole number` };
       values[name] = name === 'count' ? text.slice(0, -2) : text;
     }
-    const span = this.span(object, 'window_start', 'window_end', record);
+    const span = this.span(object, 'window_start', 'window_end');
     if (typeof span === 'string') return { table: 'rejects', reason: span };
     return { table: 'windows', row: { detector, key: sqlText(key), windowStart: span[0], windowEnd: span[1], alert: sqlText(alert), values, topic: record.topic } };
   }
@@ -324,7 +330,7 @@ export class RecordDecoder {
     }
     const state = object.state ?? '';
     if (typeof state !== 'string') return { table: 'rejects', reason: 'state is not a string' };
-    const span = this.span(object, 'start', 'end', record);
+    const span = this.span(object, 'start', 'end');
     if (typeof span === 'string') return { table: 'rejects', reason: span };
     return {
       table: 'incidents',

@@ -118,7 +118,7 @@ for (const target of sqlTargets()) {
       assert.deepEqual(window.rows, [{ key: evil, alert: "'; TRUNCATE incidents; --" }]);
     });
 
-    test('times of day cross midnight onto the next reference day, also across a restart', async () => {
+    test('times of day cross midnight onto the next reference day, also across a restart and for sparse topics', async () => {
       await sink(db, new FakeSource(records('topic-cpu', [{ ts: '23:59:50', server_id: 'a', cpu_pct: 1 }, { ts: '23:59:55', server_id: 'a', cpu_pct: 2 }])));
       // A new sink (a restart) continues on the saved timeline.
       await sink(db, new FakeSource(records('topic-cpu', [{ ts: '00:00:05', server_id: 'a', cpu_pct: 3 }, { ts: '23:59:58', server_id: 'a', cpu_pct: 4 }], 0, 2)));
@@ -126,6 +126,10 @@ for (const target of sqlTargets()) {
       assert.deepEqual(rows.rows.map((r) => [r.ts.toISOString(), r.cpu_pct]), [
         ['1970-01-01T23:59:50.000Z', '1.0'], ['1970-01-01T23:59:55.000Z', '2.0'], ['1970-01-01T23:59:58.000Z', '4.0'], ['1970-01-02T00:00:05.000Z', '3.0'],
       ]);
+      // A sparse input whose first message comes after midnight (regression: it landed on the first day) follows the shared timeline.
+      await sink(db, new FakeSource(records('incidents', [{ detector: 'cpu-mem', key: 'b', alert: 'CPU spike suspected', start: '00:03:10', end: '00:04:40', windows: 7, peak: 90, state: 'closed' }], 2)));
+      const incident = await db.query<{ start_ts: Date; end_ts: Date }>('SELECT start_ts, end_ts FROM incidents');
+      assert.deepEqual(incident.rows.map((r) => [r.start_ts.toISOString(), r.end_ts.toISOString()]), [['1970-01-02T00:03:10.000Z', '1970-01-02T00:04:40.000Z']]);
     });
 
     test('window results and incidents are upserted on their natural keys', async () => {
