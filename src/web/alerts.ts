@@ -263,7 +263,9 @@ export class AlertNotifier {
       labels: labelsFor(event),
       annotations: {
         summary: `${event.alert} on ${event.key}`,
-        description: `${event.detector}: ${event.alert} on ${event.key} from ${from} to ${to}, ${event.windows} window${event.windows === 1 ? '' : 's'}, peak ${event.peak}`,
+        description: event.windows === 0
+          ? `${event.detector}: ${event.alert}: no data from ${event.key} since ${from} (noticed at ${to})`
+          : `${event.detector}: ${event.alert} on ${event.key} from ${from} to ${to}, ${event.windows} window${event.windows === 1 ? '' : 's'}, peak ${event.peak}`,
       },
       startsAt,
       endsAt: resolved ? this.instantText(event.end, event) : ZERO_TIME,

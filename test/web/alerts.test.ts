@@ -201,3 +201,18 @@ test('alertmanager: open alerts are re-sent periodically (Alertmanager resolves 
     await am.close();
   }
 });
+
+test('a silence incident (no windows, no peak) is described as such', async () => {
+  const sink = await receiver([200]);
+  const notifier = new AlertNotifier({ webhooks: [sink.url] });
+  try {
+    notifier.notify({ detector: 'cpu-mem', key: 'server_3', alert: 'Server silent', start: Date.UTC(2026, 0, 1, 10, 0, 0), end: Date.UTC(2026, 0, 1, 10, 1, 0), windows: 0, peak: 0, state: 'opened', timeKind: 'absolute' });
+    await notifier.idle(5000);
+    const alert = (sink.received[0]!.body as WebhookPayload).alerts[0]!;
+    assert.equal(alert.labels.alertname, 'ServerSilent');
+    assert.equal(alert.annotations.description, 'cpu-mem: Server silent: no data from server_3 since 2026-01-01T10:00:00.000Z (noticed at 2026-01-01T10:01:00.000Z)');
+  } finally {
+    await notifier.close(0);
+    await sink.close();
+  }
+});

@@ -109,6 +109,10 @@ test('dashboard: page loads, charts draw live points, an injected incident appea
     await page.locator('#logs-results tbody tr').nth(1).waitFor({ timeout: 5000 });
     assert.deepEqual(searched, ['status:4xx host:api_38.digikala.com']);
 
+    // A server that stops reporting: the detectors open a 'Server silent' incident and its tile says so.
+    hub.incident({ detector: 'cpu-mem', key: 'server_7', alert: 'Server silent', start: t - 60_000, end: t, windows: 0, peak: 0, state: 'opened', timeKind: 'time-of-day' });
+    await page.locator('.tile[data-server="server_7"].kind-silent').waitFor({ timeout: 5000 });
+
     // It resolves: the same item turns closed.
     hub.incident({ ...incident, end: t + 10_000, windows: 2, state: 'closed' });
     await page.locator(`.incident[data-id="${incidentId(incident)}"][data-state="closed"]`).waitFor({ timeout: 5000 });

@@ -29,7 +29,7 @@ const health = new Health($('health-panel'));
 const logs = new LogExplorer($('logs-panel'), api);
 
 $('fleet-legend').append(
-  ...[['normal', 'normal'], ['cpu', 'cpu'], ['mem', 'memory'], ['net', 'network'], ['disk', 'disk'], ['crit', 'combined']].map(([kind, label]) => {
+  ...[['normal', 'normal'], ['cpu', 'cpu'], ['mem', 'memory'], ['net', 'network'], ['disk', 'disk'], ['crit', 'combined'], ['silent', 'silent']].map(([kind, label]) => {
     const item = el('span');
     const swatch = el('i');
     swatch.style.background = COLORS[kind];
@@ -80,6 +80,7 @@ function renderStats() {
 function applySnapshot(snapshot) {
   fleet.load(snapshot);
   incidents.load(snapshot.incidents);
+  for (const i of snapshot.incidents) if (i.alert === 'Server silent' && i.state !== 'closed') fleet.setSilent(i.key, true);
   goals.load(snapshot.goals);
   health.load(snapshot.health, snapshot.healthHistory);
   const wanted = new URLSearchParams(location.hash.slice(1)).get('server');
@@ -101,6 +102,7 @@ function applyEvent(event) {
       break;
     case 'incident':
       incidents.update(event.incident);
+      if (event.incident.alert === 'Server silent') fleet.setSilent(event.incident.key, event.incident.state !== 'closed');
       if (event.incident.key === state.selected) charts.setIncidents(incidents.forKey(state.selected));
       break;
     case 'goal':

@@ -51,7 +51,7 @@ export class Fleet {
     const canvas = el('canvas');
     tile.append(name, state, values, canvas);
     tile.addEventListener('click', () => this.onSelect(id));
-    server = { id, latest: {}, spark: [], jobs: {}, tile, state, values, canvas, kind: 'normal' };
+    server = { id, latest: {}, spark: [], jobs: {}, silent: false, tile, state, values, canvas, kind: 'normal' };
     this.servers.set(id, server);
     this.root.querySelector('.empty')?.remove();
     this.root.append(tile);
@@ -86,9 +86,21 @@ export class Fleet {
     for (const server of this.servers.values()) server.tile.classList.toggle('selected', server.id === id);
   }
 
+  /** A server that stopped reporting has no new windows: an open 'Server silent' incident marks it. */
+  setSilent(id, silent) {
+    const server = this.servers.get(id);
+    if (!server || server.silent === silent) return;
+    server.silent = silent;
+    this.dirty.add(id);
+    this.orderDirty = true;
+    this.schedule();
+  }
+
   /** The alerts a server shows now, most severe first. */
   alertsOf(server) {
-    return Object.values(server.jobs).map((j) => j.alert).filter(Boolean).sort((a, b) => severity(kindOf(b)) - severity(kindOf(a)));
+    const alerts = Object.values(server.jobs).map((j) => j.alert).filter(Boolean);
+    if (server.silent) alerts.push('Server silent');
+    return alerts.sort((a, b) => severity(kindOf(b)) - severity(kindOf(a)));
   }
 
   alertingCount() {

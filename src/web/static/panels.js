@@ -66,7 +66,10 @@ export class Incidents {
       const title = el('div', 'incident-title');
       title.append(el('span', 'incident-key', i.key), document.createTextNode(`  ${i.alert}`));
       item.append(el('span', 'incident-dot'), title, el('span', 'incident-badge', i.state === 'closed' ? 'closed' : 'open'));
-      const meta = `${i.detector} · ${fmtInstant(i.start, i.timeKind)} → ${fmtInstant(i.end, i.timeKind)} · ${fmtDuration(i.end - i.start)} · ${i.windows} win · peak ${fmt(i.peak, i.peak % 1 === 0 ? 0 : 2)}`;
+      // A silence has no windows or peak: say since when the server has been quiet.
+      const meta = i.alert === 'Server silent'
+        ? `${i.detector} · no data since ${fmtInstant(i.start, i.timeKind)} · ${fmtDuration(i.end - i.start)}${i.state === 'closed' ? ' · reporting again' : ''}`
+        : `${i.detector} · ${fmtInstant(i.start, i.timeKind)} → ${fmtInstant(i.end, i.timeKind)} · ${fmtDuration(i.end - i.start)} · ${i.windows} win · peak ${fmt(i.peak, i.peak % 1 === 0 ? 0 : 2)}`;
       item.append(el('div', 'incident-meta', meta));
       item.addEventListener('click', () => this.onSelect(i.key, i.detector));
       return item;

@@ -9,11 +9,12 @@ const KINDS = {
   'Network flood + Disk thrash suspected': 'crit',
   'Possible DDoS': 'net',
   'Disk thrash suspected': 'disk',
+  'Server silent': 'silent',
 };
-const SEVERITY = { normal: 0, log: 1, disk: 2, net: 2, mem: 2, cpu: 2, crit: 3 };
+const SEVERITY = { normal: 0, log: 1, silent: 2, disk: 2, net: 2, mem: 2, cpu: 2, crit: 3 };
 
 export const COLORS = {
-  normal: '#22c55e', cpu: '#f59e0b', mem: '#a78bfa', net: '#f472b6', disk: '#2dd4bf', crit: '#ef4444', log: '#38bdf8',
+  normal: '#22c55e', cpu: '#f59e0b', mem: '#a78bfa', net: '#f472b6', disk: '#2dd4bf', crit: '#ef4444', log: '#38bdf8', silent: '#94a3b8',
 };
 
 export function kindOf(alert) {
@@ -34,6 +35,7 @@ export function shortAlert(alert) {
     'Network flood + Disk thrash suspected': 'flood + disk',
     'Possible DDoS': 'DDoS?',
     'Disk thrash suspected': 'disk thrash',
+    'Server silent': 'silent',
   }[alert] ?? alert;
 }
 
