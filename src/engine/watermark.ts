@@ -1,7 +1,8 @@
 // Event-time clock: turns the event times seen on each input partition into
 // one watermark. Watermark = the smallest, over the partitions being read, of
 // the latest event time seen there, minus the allowed lateness. A partition
-// idle (no records) for longer than the idle timeout stops holding it back;
+// that has been read to its end and stays idle (no records) for longer than
+// the idle timeout stops holding it back;
 // when every partition is idle the watermark moves on with wall-clock time,
 // so the last windows close even if no more data comes. Wall-clock time is
 // passed in by the caller: the engine never reads a clock.
@@ -16,6 +17,12 @@ export interface WatermarkOptions {
 interface PartitionClock {
   maxEventTime: number;
   lastSeenWall: number;
+  /**
+   * Whether the reader has read all the partition holds. Only such a
+   * partition can be idle: one that is merely not being delivered (the
+   * consumer busy with others, a backlog) must keep holding the watermark.
+   */
+  caughtUp: boolean;
 }
 
 export interface WatermarkSnapshot {
@@ -39,18 +46,24 @@ export class WatermarkClock {
    * watermark ahead and the other's records would all be late.)
    */
   register(partition: string, wallNow: number): void {
-    if (!this.partitions.has(partition)) this.partitions.set(partition, { maxEventTime: Number.NEGATIVE_INFINITY, lastSeenWall: wallNow });
+    if (!this.partitions.has(partition)) this.partitions.set(partition, { maxEventTime: Number.NEGATIVE_INFINITY, lastSeenWall: wallNow, caughtUp: false });
   }
 
   /** Records an event seen on a partition. */
   observe(partition: string, eventTime: number, wallNow: number): void {
     const clock = this.partitions.get(partition);
     if (clock === undefined) {
-      this.partitions.set(partition, { maxEventTime: eventTime, lastSeenWall: wallNow });
+      this.partitions.set(partition, { maxEventTime: eventTime, lastSeenWall: wallNow, caughtUp: false });
       return;
     }
     if (eventTime > clock.maxEventTime) clock.maxEventTime = eventTime;
     clock.lastSeenWall = wallNow;
+  }
+
+  /** Tells whether the reader has read everything the partition holds (see PartitionClock.caughtUp). */
+  setCaughtUp(partition: string, caughtUp: boolean): void {
+    const clock = this.partitions.get(partition);
+    if (clock !== undefined) clock.caughtUp = caughtUp;
   }
 
   /** Forgets a partition (revoked from this worker). */
@@ -67,7 +80,7 @@ export class WatermarkClock {
     for (const clock of this.partitions.values()) {
       if (clock.maxEventTime > highest) highest = clock.maxEventTime;
       if (clock.maxEventTime > Number.NEGATIVE_INFINITY && clock.lastSeenWall > lastActivity) lastActivity = clock.lastSeenWall;
-      if (wallNow - clock.lastSeenWall >= idleTimeout) continue;
+      if (clock.caughtUp && wallNow - clock.lastSeenWall >= idleTimeout) continue;
       if (clock.maxEventTime < lowest) lowest = clock.maxEventTime;
     }
     let candidate: number;
@@ -92,6 +105,6 @@ export class WatermarkClock {
     // JSON turns -Infinity into null.
     this.current = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
     this.partitions.clear();
-    for (const [id, maxEventTime] of snapshot.partitions) this.partitions.set(id, { maxEventTime: maxEventTime ?? Number.NEGATIVE_INFINITY, lastSeenWall: wallNow });
+    for (const [id, maxEventTime] of snapshot.partitions) this.partitions.set(id, { maxEventTime: maxEventTime ?? Number.NEGATIVE_INFINITY, lastSeenWall: wallNow, caughtUp: false });
   }
 }

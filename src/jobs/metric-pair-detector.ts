@@ -89,6 +89,11 @@ export class MetricPairDetector {
     this.clock.register(partition, wallNow);
   }
 
+  /** Whether the reader has read all that `partition` holds (only then can it count as idle). */
+  setCaughtUp(partition: string, caughtUp: boolean): void {
+    this.clock.setCaughtUp(partition, caughtUp);
+  }
+
   /** An input partition that has ended (a finished file) no longer holds the watermark back. */
   endPartition(partition: string): void {
     this.clock.forget(partition);

@@ -82,6 +82,11 @@ export class MetricStreamTask {
     for (const side of this.job.sides) this.detector.registerPartition(`${side.topic}:${this.task}`, wallNow);
   }
 
+  /** Tells the task whether it has read all of an input topic's partition (given the partition's log end). */
+  setLogEnd(topic: string, logEnd: number): void {
+    this.detector.setCaughtUp(`${topic}:${this.task}`, (this.offsets.get(topic) ?? 0) >= logEnd);
+  }
+
   /** Where to resume reading `topic` (partition = this task), or undefined for the group's position. */
   resumeOffset(topic: string): number | undefined {
     return this.offsets.get(topic);

@@ -37,6 +37,8 @@ test('streaming task: silence is reported once the watermark moves on with wall 
   task.process(msg('topic-mem', 0, '"mem_pct":1', '10:00:00'), 0);
   task.tick(1_000);
   assert.deepEqual(incidents, []);
+  task.setLogEnd('topic-cpu', 1);
+  task.setLogEnd('topic-mem', 1);
   // idle for 5 s of wall time, then event time advances with wall time: 10 s lateness + 60 s silence
   task.tick(5_000 + 70_000);
   assert.deepEqual(incidents, ['opened s1 Server silent']);

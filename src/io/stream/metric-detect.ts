@@ -243,7 +243,9 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
     await rowsFile?.sync();
     await incidentsFile?.sync();
     if (tasks.size === 0) return;
-    const ends = await admin.listOffsets([rowsTopic, incidentsTopic], 'latest');
+    const ends = await admin.listOffsets([rowsTopic, incidentsTopic, ...inputs], 'latest');
+    // Only a partition read to its end may count as idle for the watermark.
+    for (const [p, running] of tasks) for (const topic of inputs) running.task.setLogEnd(topic, ends.get(partitionKey(topic, p)) ?? 0);
     for (const [p, running] of tasks) {
       const saved: SavedState = {
         task: running.task.checkpoint(),
