@@ -28,10 +28,13 @@ test('archive: window rows filed by window start, rewritten whole, offsets commi
         ['alerts-cpu-mem', { server_id: 'server_2', window_start: '20:58:10', window_end: '20:58:40', avg_cpu: 1.5, avg_mem: 2.5, alert: '' }],
         ['alerts-net-disk', { server_id: 'server_1', window_start: '2022-08-03T06:51:40.000Z', window_end: '2022-08-03T06:52:10.000Z', max_net_in: 5000, max_disk_io: 1, alert: 'Possible DDoS' }],
       ]);
-      const args = ['archive', '--topics', 'alerts-cpu-mem,alerts-net-disk', '--dir', dir, '--every', '300ms', '--until-idle', '1.5', '-b', broker.address, '--group', 'g-archive'];
+      // goal1-topic does not exist yet: the archive creates it, as produce would.
+      const args = ['archive', '--topics', 'alerts-cpu-mem,alerts-net-disk,goal1-topic', '--partitions', '2', '--dir', dir, '--every', '300ms', '--until-idle', '1.5', '-b', broker.address, '--group', 'g-archive'];
       let result = await runCli(args);
       assert.equal(result.code, 0, result.stderr);
       assert.match(result.stderr, /archive: 3 rows \(0 filed by arrival time\), 0 not JSON objects/);
+      assert.match(result.stderr, /created topics goal1-topic \(2 partitions\)/);
+      assert.equal((await admin.partitionCounts(['goal1-topic'])).get('goal1-topic'), 2);
       assert.deepEqual(parseCsvText(readFileSync(join(dir, 'alerts-cpu-mem/1970-01-01/2050.csv'), 'utf8')), [
         ['server_id', 'window_start', 'window_end', 'avg_cpu', 'avg_mem', 'alert'],
         ['server_1', '20:53:00', '20:53:30', '90.1', '10', 'CPU spike suspected'],

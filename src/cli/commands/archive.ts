@@ -1,9 +1,9 @@
 // streamwatch archive: detector outputs (window rows, incidents) consumed
 // into time-partitioned CSV files, each replaced atomically at every tick;
 // Kafka offsets are committed only after the tick's files are in place.
-import { brokerOptions, brokers, flag, parse, required, str } from '../args.ts';
+import { brokerOptions, brokers, flag, num, parse, required, str } from '../args.ts';
 import { StreamwatchError, UsageError } from '../../errors.ts';
-import { GroupConsumer, type PartitionOffset } from '../../kafka/index.ts';
+import { GroupConsumer, KafkaAdmin, type PartitionOffset } from '../../kafka/index.ts';
 import { ArchiveWriter } from '../../io/archive.ts';
 import { parseDuration } from '../../io/sql/cli-options.ts';
 import { elapsedSince, finishLine } from '../report.ts';
@@ -26,6 +26,7 @@ options:
   -b, --brokers LIST        Kafka brokers (default: env KAFKA_BROKERS, else 127.0.0.1:9092)
   --group G                 consumer group (default streamwatch-archive)
   --until-idle S            stop after S seconds without new records, everything written
+  --partitions N            partitions of topics created here when missing (default 3, as produce)
   -h, --help                this help
 `;
 
@@ -38,6 +39,7 @@ export async function run(argv: string[]): Promise<number> {
     bucket: { type: 'string' },
     group: { type: 'string' },
     'until-idle': { type: 'string' },
+    partitions: { type: 'string' },
   });
   if (flag(parsed, 'help')) {
     process.stdout.write(help);
@@ -52,6 +54,7 @@ export async function run(argv: string[]): Promise<number> {
   if (bucketMs < 60_000 || bucketMs % 60_000 !== 0 || 86_400_000 % bucketMs !== 0) throw new UsageError('--bucket: whole minutes that divide a day (1m, 5m, 15m, 1h, ...)');
   const idleText = str(parsed, 'until-idle');
   const untilIdleMs = idleText === undefined ? undefined : parseDuration('until-idle', idleText);
+  const partitions = num(parsed, 'partitions', 3, (n) => Number.isInteger(n) && n >= 1 && n <= 10_000);
   const brokerList = brokers(parsed);
   const groupId = str(parsed, 'group') ?? 'streamwatch-archive';
 
@@ -67,6 +70,14 @@ export async function run(argv: string[]): Promise<number> {
   const stop = (): void => controller.abort();
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
+  // Missing topics are created as produce would, so the archive may start first.
+  const admin = await KafkaAdmin.connect({ brokers: brokerList });
+  try {
+    const created = await admin.ensureTopics(topics, partitions);
+    if (created.length > 0) log(`created topics ${created.join(',')} (${partitions} partitions)`);
+  } finally {
+    await admin.close();
+  }
   const consumer = await GroupConsumer.start({ brokers: brokerList, groupId, topics });
   const next = new Map<string, PartitionOffset>();
   const tick = async (): Promise<void> => {

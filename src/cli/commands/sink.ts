@@ -3,7 +3,7 @@
 // batches, committing Kafka offsets only after each batch's transaction.
 import { brokerOptions, brokers, flag, num, parse, required, str } from '../args.ts';
 import { UsageError } from '../../errors.ts';
-import { GroupConsumer } from '../../kafka/index.ts';
+import { GroupConsumer, KafkaAdmin } from '../../kafka/index.ts';
 import { databaseFlagsHelp, databaseOptions, parseDuration } from '../../io/sql/cli-options.ts';
 import { openDatabase } from '../../io/sql/open.ts';
 import { parseTopicSpecs, TOPIC_KINDS } from '../../io/sql/records.ts';
@@ -34,6 +34,7 @@ ${databaseFlagsHelp}
   --flush-interval D        longest a record waits before its batch is written (default 2m)
   --until-idle S            stop after S seconds without new records, everything written
   --session-timeout D       group session timeout: how soon a crashed sink's partitions move (default 10s)
+  --partitions N            partitions of topics created here when missing (default 3, as produce)
   -h, --help                this help
 `;
 
@@ -47,6 +48,7 @@ export async function run(argv: string[]): Promise<number> {
     'batch-size': { type: 'string' },
     'flush-interval': { type: 'string' },
     'until-idle': { type: 'string' },
+    partitions: { type: 'string' },
     'session-timeout': { type: 'string' },
   }, true);
   if (flag(parsed, 'help')) {
@@ -61,6 +63,7 @@ export async function run(argv: string[]): Promise<number> {
   const idleText = str(parsed, 'until-idle');
   const untilIdleMs = idleText === undefined ? undefined : parseDuration('until-idle', idleText);
   const sessionTimeoutMs = parseDuration('session-timeout', str(parsed, 'session-timeout') ?? '10s');
+  const partitions = num(parsed, 'partitions', 3, (n) => Number.isInteger(n) && n >= 1 && n <= 10_000);
   const brokerList = brokers(parsed);
   const groupId = str(parsed, 'group') ?? 'streamwatch-sink-postgres';
   const holdBeforeCommitMs = Number(process.env.STREAMWATCH_TEST_HOLD_BEFORE_COMMIT_MS ?? 0) || 0;
@@ -75,6 +78,14 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGTERM', stop);
   try {
     log(`database ${db.engine} at ${db.location}; group ${groupId}; topics ${topics.map((t) => t.topic).join(',')}`);
+    // A sink may start before anything produced (streamwatch up): missing topics are created as produce would.
+    const admin = await KafkaAdmin.connect({ brokers: brokerList });
+    try {
+      const created = await admin.ensureTopics(topics.map((t) => t.topic), partitions);
+      if (created.length > 0) log(`created topics ${created.join(',')} (${partitions} partitions)`);
+    } finally {
+      await admin.close();
+    }
     consumer = await GroupConsumer.start({ brokers: brokerList, groupId, topics: topics.map((t) => t.topic), maxBuffered: Math.max(batchSize, 1000), sessionTimeoutMs });
     const sink = new PostgresSink(db, consumer, topics, { batchSize, flushIntervalMs, untilIdleMs, signal: controller.signal, log, holdBeforeCommitMs });
     const totals = await sink.run();

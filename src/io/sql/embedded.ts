@@ -53,6 +53,16 @@ function takeLock(dir: string): () => void {
   throw new StreamwatchError('SW_ERR_DATABASE_BUSY', `cannot lock the embedded database ${dir}`);
 }
 
+/** PGlite may throw non-Error values (the WASM module's exit status): say what it was. */
+function describe(error: unknown): string {
+  if (error instanceof Error && error.message) return error.message;
+  try {
+    return `${String(error)} ${JSON.stringify(error)}`;
+  } catch {
+    return String(error);
+  }
+}
+
 function session(target: PGlite | Transaction): SqlSession {
   return {
     async query<Row extends object>(text: string, params: readonly SqlParam[] = []): Promise<SqlResult<Row>> {
@@ -74,7 +84,7 @@ export async function openEmbedded(dir: string): Promise<Database> {
     db = await PGlite.create(dir);
   } catch (error) {
     release();
-    throw new StreamwatchError('SW_ERR_DATABASE', `cannot open the embedded database at ${dir}: ${(error as Error).message}`, { cause: error });
+    throw new StreamwatchError('SW_ERR_DATABASE', `cannot open the embedded database at ${dir}: ${describe(error)}`, { cause: error });
   }
   const direct = session(db);
   return {
