@@ -179,6 +179,7 @@ async function runPass(options: LogBatchOptions, lateness: number): Promise<LogB
         detector.tick(0);
         if (detector.lateCount + detector.partlyLateCount > 0) {
           await rejects?.abort();
+          await sorted.discard();
           return 'retry';
         }
       }
@@ -204,6 +205,7 @@ async function runPass(options: LogBatchOptions, lateness: number): Promise<LogB
     return { read, rejected, skipped, late: 0, written: sorted.count, incidents: incidents.length, passes: 1 };
   } catch (error) {
     await rejects?.abort();
+    await sorted.discard();
     throw error;
   } finally {
     await reader.close();

@@ -161,6 +161,7 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
         detector.tick(0);
         if (detector.lateCount + detector.partlyLateCount > 0) {
           await rejects?.abort();
+          await sorted.discard();
           return 'retry';
         }
       }
@@ -186,6 +187,7 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
     return { read, rejected, late: 0, written: sorted.count, incidents: incidents.length, passes: 1 };
   } catch (error) {
     await rejects?.abort();
+    await sorted.discard();
     throw error;
   } finally {
     await Promise.all(inputs.map((i) => i.reader.close()));

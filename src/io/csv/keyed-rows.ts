@@ -25,8 +25,10 @@ export class KeyedRows {
   private held = 0;
   private readonly maxHeldChars: number;
   private spillDir: string | null = null;
-  private spillFile: FileHandle | null = null;
+  private spillFile: Promise<FileHandle> | null = null;
   private spillSize = 0;
+  /** Spill writes under way; each has its own file position, so they may overlap. */
+  private writes: Array<Promise<void>> = [];
   count = 0;
 
   constructor(maxHeldChars = 32 << 20) {
@@ -53,40 +55,66 @@ export class KeyedRows {
     return this.held >= this.maxHeldChars ? this.spill() : undefined;
   }
 
-  private async spill(): Promise<void> {
-    if (this.spillFile === null) {
-      this.spillDir = await mkdtemp(join(tmpdir(), 'streamwatch-rows-'));
-      this.spillFile = await open(join(this.spillDir, 'rows'), 'w+');
-    }
+  /**
+   * Moves every key's rows to the spill file. The rows are taken and their
+   * file positions assigned at once, so rows added while the write is under
+   * way (the caller need not wait) go to fresh buffers and a later spill.
+   */
+  private spill(): Promise<void> {
     const pieces: Buffer[] = [];
+    const position = this.spillSize;
     for (const rows of this.byKey.values()) {
       if (rows.length === 0) continue;
       rows.spilled.push(this.spillSize, rows.length);
       this.spillSize += rows.length;
       pieces.push(rows.bytes.subarray(0, rows.length));
+      rows.bytes = Buffer.allocUnsafe(Math.min(rows.bytes.length, 1 << 16));
+      rows.length = 0;
     }
-    await this.spillFile.writev(pieces);
-    // The buffers are reused for the next rows once written.
-    for (const rows of this.byKey.values()) rows.length = 0;
     this.held = 0;
+    const write = (async () => {
+      const file = await this.openSpillFile();
+      await file.writev(pieces, position);
+    })();
+    this.writes.push(write);
+    return write;
   }
 
-  /** Writes every key's rows, keys in natural order, to `out`. */
+  private openSpillFile(): Promise<FileHandle> {
+    this.spillFile ??= (async () => {
+      this.spillDir = await mkdtemp(join(tmpdir(), 'streamwatch-rows-'));
+      return open(join(this.spillDir, 'rows'), 'w+');
+    })();
+    return this.spillFile;
+  }
+
+  /** Writes every key's rows, keys in natural order, to `out`; removes the spill file. */
   async writeTo(out: FileWriter): Promise<void> {
     try {
+      await Promise.all(this.writes);
+      const file = this.spillFile ? await this.spillFile : null;
       const keys = [...this.byKey.keys()].sort(compareNatural);
       for (const key of keys) {
         const rows = this.byKey.get(key)!;
         for (let i = 0; i < rows.spilled.length; i += 2) {
           const buffer = Buffer.allocUnsafe(rows.spilled[i + 1]!);
-          await this.spillFile!.read(buffer, 0, buffer.length, rows.spilled[i]!);
+          await file!.read(buffer, 0, buffer.length, rows.spilled[i]!);
           await out.writeBytes(buffer);
         }
         if (rows.length > 0) await out.writeBytes(rows.bytes.subarray(0, rows.length));
       }
     } finally {
-      await this.spillFile?.close();
-      if (this.spillDir) await rm(this.spillDir, { recursive: true, force: true });
+      await this.discard();
     }
+  }
+
+  /** Removes the spill file (after writing, or when the rows are given up). */
+  async discard(): Promise<void> {
+    await Promise.allSettled(this.writes);
+    this.writes = [];
+    if (this.spillFile) await (await this.spillFile).close().catch(() => {});
+    this.spillFile = null;
+    if (this.spillDir) await rm(this.spillDir, { recursive: true, force: true });
+    this.spillDir = null;
   }
 }

@@ -23,7 +23,9 @@ const SEPARATOR = '\u0001';
 export class SortedRows {
   private rows: Row[] = [];
   private readonly runs: string[] = [];
-  private spillDir: string | null = null;
+  private spillDir: Promise<string> | null = null;
+  private runCount = 0;
+  private spills: Array<Promise<void>> = [];
   private readonly maxInMemory: number;
   private readonly compare: (a: Row, b: Row) => number;
   count = 0;
@@ -39,15 +41,19 @@ export class SortedRows {
   add(key: string, start: number, text: string): Promise<void> | undefined {
     this.rows.push({ key, start, text });
     this.count++;
-    return this.rows.length >= this.maxInMemory ? this.spill() : undefined;
+    if (this.rows.length < this.maxInMemory) return undefined;
+    // The rows are taken at once: rows added while this spill is written go to the next one.
+    const spill = this.spill();
+    this.spills.push(spill);
+    return spill;
   }
 
   private async spill(): Promise<void> {
     const rows = this.rows;
     this.rows = [];
     rows.sort(this.compare);
-    this.spillDir ??= await mkdtemp(join(tmpdir(), 'streamwatch-sort-'));
-    const path = join(this.spillDir, `run-${this.runs.length}`);
+    this.spillDir ??= mkdtemp(join(tmpdir(), 'streamwatch-sort-'));
+    const path = join(await this.spillDir, `run-${this.runCount++}`);
     const writer = await FileWriter.create(path);
     for (const row of rows) {
       const pending = writer.writeLine(`${row.key}${SEPARATOR}${row.start}${SEPARATOR}${row.text}`);
@@ -60,6 +66,7 @@ export class SortedRows {
   /** Writes every row, in order, to `out`. */
   async writeTo(out: FileWriter): Promise<void> {
     try {
+      await Promise.all(this.spills);
       if (this.runs.length === 0) {
         this.rows.sort(this.compare);
         for (const row of this.rows) {
@@ -70,10 +77,19 @@ export class SortedRows {
         return;
       }
       if (this.rows.length > 0) await this.spill();
+      this.runs.sort();
       await this.merge(out);
     } finally {
-      if (this.spillDir) await rm(this.spillDir, { recursive: true, force: true });
+      await this.discard();
     }
+  }
+
+  /** Removes the spilled runs (after writing, or when the rows are given up). */
+  async discard(): Promise<void> {
+    await Promise.allSettled(this.spills);
+    this.spills = [];
+    if (this.spillDir) await rm(await this.spillDir, { recursive: true, force: true });
+    this.spillDir = null;
   }
 
   private async merge(out: FileWriter): Promise<void> {
