@@ -52,6 +52,12 @@ function start(args: string[], onStderr?: (line: string) => void): { child: Chil
 process.on('exit', () => {
   for (const child of children) child.kill('SIGKILL');
 });
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.once(signal, () => {
+    for (const child of children) child.kill('SIGKILL');
+    process.exit(130);
+  });
+}
 
 async function dataset(servers: string, duration: string): Promise<string> {
   const dir = join(tmpdir(), 'streamwatch-bench');
@@ -81,6 +87,8 @@ try {
   console.log(`broker ${address}; ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}; dataset ${file}`);
 
   const admin = await KafkaAdmin.connect({ brokers: [address] });
+  // The consumers start with the producer, so the topics must exist first.
+  await admin.ensureTopics(['topic-cpu', 'topic-mem', 'topic-net', 'topic-disk'], 3);
   const groups = ['bench-cpu-mem', 'bench-net-disk'];
   const t0 = performance.now();
   const sampler = setInterval(() => {
@@ -111,7 +119,8 @@ try {
     if (c.code !== 0) throw new Error(`consume failed: ${c.stderr}`);
     const wrote = [...c.stderr.matchAll(/topic-\w+ (\d+)/g)].reduce((sum, m) => sum + Number(m[1]), 0);
     const busy = c.seconds - 5; // minus the idle wait before exiting
-    console.log(`consume ${groups[i]}: ${wrote.toLocaleString('en-US')} records, ${Math.round(wrote / busy).toLocaleString('en-US')} msgs/s (${busy.toFixed(1)} s until idle, incl. start-up)`);
+    const cpu = Number(/cpu ([\d.]+) s/.exec(c.stderr)?.[1] ?? Number.NaN);
+    console.log(`consume ${groups[i]}: ${wrote.toLocaleString('en-US')} records, ${Math.round(wrote / busy).toLocaleString('en-US')} msgs/s (${busy.toFixed(1)} s until idle, incl. start-up), cpu ${cpu} s = ${Math.round(wrote / cpu).toLocaleString('en-US')} msgs per cpu-second`);
   }
 } finally {
   for (const child of children) child.kill('SIGTERM');

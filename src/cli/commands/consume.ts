@@ -50,6 +50,7 @@ export async function run(argv: string[]): Promise<number> {
   const brokerList = brokers(parsed);
 
   const started = process.hrtime.bigint();
+  const cpuStart = process.cpuUsage();
   const controller = new AbortController();
   const stop = (): void => controller.abort();
   process.once('SIGINT', stop);
@@ -57,7 +58,8 @@ export async function run(argv: string[]): Promise<number> {
   try {
     const summary = await consumeToCsv({ brokers: brokerList, group, topics, outDir, untilIdleSeconds, batchRecords, batchMs, signal: controller.signal });
     const counts = Object.entries(summary.written).map(([t, n]) => `${t} ${n}`).join(', ');
-    finishLine(`consume: wrote ${counts}; rejected ${summary.rejected}; ${summary.batches} batches in ${elapsedSince(started)}`);
+    const cpu = process.cpuUsage(cpuStart);
+    finishLine(`consume: wrote ${counts}; rejected ${summary.rejected}; ${summary.batches} batches in ${elapsedSince(started)}, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`);
     return 0;
   } finally {
     process.removeListener('SIGINT', stop);

@@ -81,6 +81,7 @@ export async function consumeToCsv(options: ConsumeOptions): Promise<ConsumeSumm
       checkpoint = { version: 1, group: options.group, files: {}, offsets: {} };
     }
     for (const name of fileNames) checkpoint.files[name] ??= 0;
+    const loaded = checkpoint;
     // The checkpoint names every file before the files exist, so a crash right after creating them is harmless.
     await writer.write(checkpoint);
     for (const [topic, spec] of outputsByTopic) {
@@ -116,7 +117,8 @@ export async function consumeToCsv(options: ConsumeOptions): Promise<ConsumeSumm
 
     /** The checkpoint for what the files now hold. */
     const snapshot = (): Checkpoint => {
-      const next: Checkpoint = { version: 1, group: options.group, files: {}, offsets: {} };
+      // Files of topics not read this time keep their entries, with their offsets, for a later run.
+      const next: Checkpoint = { version: 1, group: options.group, files: { ...loaded.files }, offsets: {} };
       for (const output of outputs) next.files[`${output.topic}.csv`] = output.file.length;
       next.files[REJECTS_FILE] = rejects!.length;
       for (const [key, position] of nextOffsets) next.offsets[key] = position.offset;
