@@ -53,6 +53,7 @@ export class MetricPairDetector {
   private readonly output: DetectorOutput;
   private readonly onWindow: (result: PairedWindowResult) => void;
   private readonly silence: SilenceTracker;
+  private readonly watchSilence: boolean;
   private readonly onSilence: (event: SilenceEvent) => void;
   rowsEmitted = 0;
 
@@ -65,6 +66,7 @@ export class MetricPairDetector {
     this.incidents = new IncidentTracker(job.window.size, (incident, state) => output.incident(incident, state));
     this.onWindow = (result) => this.emit(result);
     this.silence = new SilenceTracker(options.silenceAfter ?? Number.POSITIVE_INFINITY);
+    this.watchSilence = Number.isFinite(options.silenceAfter ?? Number.POSITIVE_INFINITY);
     this.onSilence = (event) => output.silence?.(event);
   }
 
@@ -103,7 +105,7 @@ export class MetricPairDetector {
   add(partition: string, side: 0 | 1, key: string, instant: number, units: Units, scale: number, wallNow: number): AddOutcome {
     this.clock.observe(partition, instant, wallNow);
     const outcome = this.windows.add(key, side, instant, units, scale);
-    if (outcome === 0) this.silence.observe(key, instant, this.onSilence);
+    if (outcome === 0 && this.watchSilence) this.silence.observe(key, instant, this.onSilence);
     return outcome;
   }
 
