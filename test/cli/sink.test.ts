@@ -68,6 +68,14 @@ for (const target of sqlTargets()) {
           assert.equal(await first.kill('SIGKILL'), 'SIGKILL');
         }
         assert.equal(await committedTotal(broker.address, 'g-kill'), 0);
+        // The kill came after the first transaction: its rows survived it (PGlite too), uncommitted in Kafka.
+        const killed = await target.open();
+        try {
+          const stored = await killed.query<{ n: number }>('SELECT ((SELECT count(cpu_pct) + count(mem_pct) FROM server_metrics) + (SELECT count(*) FROM sink_rejects))::integer AS n');
+          assert.equal(stored.rows[0]!.n, 700);
+        } finally {
+          await killed.close();
+        }
 
         // The restart runs until SIGTERM, which must write the last, partial batch (a 2-minute interval would not) and commit.
         const second = spawnCli([...args, '--flush-interval', '2m']);
