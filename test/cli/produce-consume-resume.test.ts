@@ -1,7 +1,8 @@
 // `consume` over several runs into one directory, and `produce` pacing:
 // reading other topics in between never cuts or repeats a file; a directory
 // holding another group's output or files without a checkpoint is refused;
-// --speed follows the data's clock and --rate caps rows per second.
+// a consumer started before any producer creates the topics; --speed
+// follows the data's clock and --rate caps rows per second.
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -67,4 +68,18 @@ test('consume runs over different topics into one directory never cut or repeat 
   assert.equal(refused.code, 1);
   assert.match(refused.stderr, /topic-cpu\.csv exists but .* has no consume checkpoint.*\[SW_ERR_STATE\]\n$/);
   assert.equal(readFileSync(join(foreign, 'topic-cpu.csv'), 'utf8'), 'precious\n');
+});
+
+test('a consumer started before the producer creates the topics and waits for records', async () => {
+  const early = await startBroker({ port: 0, dataDir: join(dir, 'early-broker'), log: () => {} });
+  try {
+    const out = join(dir, 'early');
+    const result = await cli(['consume', '--group', 'early', '--topics', 'topic-net', '--out-dir', out, '--partitions', '2', '--until-idle', '1', '-b', early.address]);
+    assert.equal(result.code, 0, result.stderr);
+    assert.equal(readFileSync(join(out, 'topic-net.csv'), 'utf8'), 'ts,server_id,net_in,net_out\n');
+    const described = await cli(['topics', 'describe', 'topic-net', '-b', early.address]);
+    assert.match(described.stdout, /PartitionCount: 2/);
+  } finally {
+    await early.close();
+  }
 });

@@ -18,6 +18,7 @@ across kill -9: batches are synced, then checkpointed in DIR, then committed to 
   --topics LIST       comma-separated topics
   --out-dir DIR       output directory (created if missing)
   --until-idle S      exit 0 after S seconds without new records, everything written and committed
+  --partitions N      partitions of topics that do not exist yet, created here (default 3)
   --batch N           records per write (default 500; a larger fetch is written as one batch)
   --batch-ms MS       longest wait before a partial batch is written (default 5000)
   -b, --brokers LIST  host:port[,host:port] (alias --bootstrap-server; default $KAFKA_BROKERS or 127.0.0.1:9092)
@@ -34,6 +35,7 @@ export async function run(argv: string[]): Promise<number> {
     'until-idle': { type: 'string' },
     batch: { type: 'string' },
     'batch-ms': { type: 'string' },
+    partitions: { type: 'string' },
   });
   if (flag(parsed, 'help')) {
     process.stdout.write(usage);
@@ -47,6 +49,7 @@ export async function run(argv: string[]): Promise<number> {
   const untilIdleSeconds = idleText === undefined ? null : num(parsed, 'until-idle', 0, (n) => Number.isFinite(n) && n > 0);
   const batchRecords = num(parsed, 'batch', 500, (n) => Number.isInteger(n) && n >= 1);
   const batchMs = num(parsed, 'batch-ms', 5000, (n) => Number.isFinite(n) && n >= 0);
+  const partitions = num(parsed, 'partitions', 3, (n) => Number.isInteger(n) && n >= 1 && n <= 10_000);
   const brokerList = brokers(parsed);
 
   const started = process.hrtime.bigint();
@@ -56,7 +59,7 @@ export async function run(argv: string[]): Promise<number> {
   process.once('SIGINT', stop);
   process.once('SIGTERM', stop);
   try {
-    const summary = await consumeToCsv({ brokers: brokerList, group, topics, outDir, untilIdleSeconds, batchRecords, batchMs, signal: controller.signal });
+    const summary = await consumeToCsv({ brokers: brokerList, group, topics, outDir, untilIdleSeconds, batchRecords, batchMs, partitions, signal: controller.signal });
     const counts = Object.entries(summary.written).map(([t, n]) => `${t} ${n}`).join(', ');
     const cpu = process.cpuUsage(cpuStart);
     finishLine(`consume: wrote ${counts}; rejected ${summary.rejected}; ${summary.batches} batches in ${elapsedSince(started)}, cpu ${((cpu.user + cpu.system) / 1e6).toFixed(2)} s`);

@@ -13,7 +13,7 @@
 import { mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { StreamwatchError, UsageError } from '../../errors.ts';
-import { GroupConsumer, partitionKey, type PartitionOffset } from '../../kafka/index.ts';
+import { GroupConsumer, KafkaAdmin, partitionKey, type PartitionOffset } from '../../kafka/index.ts';
 import { csvLine } from '../csv/fields.ts';
 import { MetricDecoder, metricTopic } from '../kafka-metrics.ts';
 import { AppendFile } from './append-file.ts';
@@ -33,6 +33,8 @@ export interface ConsumeOptions {
   batchRecords: number;
   /** ... or its first record has waited this long. */
   batchMs: number;
+  /** Partitions of topics that do not exist yet and are created here (default 3). */
+  partitions?: number;
   /** Set to stop after the current batch (signals). */
   signal?: AbortSignal;
   /** Warnings (failed Kafka commits); default stderr. */
@@ -94,6 +96,14 @@ export async function consumeToCsv(options: ConsumeOptions): Promise<ConsumeSumm
     for (const [key, offset] of Object.entries(checkpoint.offsets)) {
       const colon = key.lastIndexOf(':');
       nextOffsets.set(key, { topic: key.slice(0, colon), partition: Number(key.slice(colon + 1)), offset });
+    }
+    // Consumers often start before the producer: missing topics are created
+    // (with the producer's default partition count) rather than refused.
+    const admin = await KafkaAdmin.connect({ brokers: options.brokers });
+    try {
+      await admin.ensureTopics(options.topics, options.partitions ?? 3);
+    } finally {
+      await admin.close();
     }
     let assignedAt = 0;
     consumer = await GroupConsumer.start({
