@@ -183,19 +183,17 @@ export class MetricDecoder {
   private readonly topic: MetricTopic;
   private readonly names: readonly string[];
   private readonly found: string[];
+  private readonly have: boolean[];
+  private readonly scanner = new FlatJson();
+  /** Made once: the scanner calls it per member, so decoding allocates no closure. */
+  private readonly visit: (key: string, kind: ValueKind, raw: string) => string | null;
 
   constructor(topic: MetricTopic) {
     this.topic = topic;
     this.names = ['ts', 'server_id', ...topic.fields];
     this.found = this.names.map(() => '');
-  }
-
-  decode(json: string): DecodeResult {
-    const found = this.found;
-    found.fill('');
-    const have = new Array<boolean>(found.length).fill(false);
-    const scanner = new FlatJson(json);
-    const problem = scanner.scan((key, kind, raw) => {
+    this.have = this.names.map(() => false);
+    this.visit = (key, kind, raw) => {
       const slot = key === 'timestamp' ? 0 : this.names.indexOf(key);
       if (slot < 0) return null;
       if (slot <= 1) {
@@ -203,16 +201,22 @@ export class MetricDecoder {
       } else if (kind !== 'number') {
         return `${key} is not a number`;
       }
-      if (key === 'timestamp' && have[0]) return null;
-      found[slot] = raw;
-      have[slot] = true;
+      if (key === 'timestamp' && this.have[0]) return null;
+      this.found[slot] = raw;
+      this.have[slot] = true;
       return null;
-    });
+    };
+  }
+
+  decode(json: string): DecodeResult {
+    const { found, have } = this;
+    have.fill(false);
+    const problem = this.scanner.scan(json, this.visit);
     if (problem !== null) return { ok: false, reason: problem };
-    const missing = this.names.filter((_, i) => !have[i]);
-    if (missing.length > 0) return { ok: false, reason: `missing ${missing.join(', ')}` };
-    let line = csvField(found[0]!);
-    for (let i = 1; i < found.length; i++) line += ',' + csvField(found[i]!);
+    if (have.includes(false)) return { ok: false, reason: `missing ${this.names.filter((_, i) => !have[i]).join(', ')}` };
+    // ts and server_id are text (quoted when needed); the rest are JSON number text, never quoted.
+    let line = csvField(found[0]!) + ',' + csvField(found[1]!);
+    for (let i = 2; i < found.length; i++) line += ',' + found[i]!;
     return { ok: true, line };
   }
 
@@ -225,16 +229,14 @@ type ValueKind = 'string' | 'number' | 'other';
 
 /** A strict scanner for one flat JSON object; nested values are skipped by JSON.parse of their text. */
 class FlatJson {
-  private readonly text: string;
+  private text = '';
   private i = 0;
 
-  constructor(text: string) {
-    this.text = text;
-  }
-
   /** Calls `visit` per member (strings decoded, numbers raw); returns the first problem or null. */
-  scan(visit: (key: string, kind: ValueKind, raw: string) => string | null): string | null {
-    const text = this.text;
+  scan(json: string, visit: (key: string, kind: ValueKind, raw: string) => string | null): string | null {
+    this.text = json;
+    this.i = 0;
+    const text = json;
     this.space();
     if (text.charCodeAt(this.i) !== 123) return 'value is not a JSON object';
     this.i++;
