@@ -92,9 +92,9 @@ export class GroupConsumer {
       maxWaitTime: config.maxWaitMs ?? 500,
       // Kept small: one fetch becomes one JavaScript object per record, and
       // compressed metric batches unpack to ~5x their size, so 16 MB fetches
-      // held a gigabyte of records at once.
-      maxBytes: 2 * 1024 * 1024,
-      maxBytesPerPartition: 1024 * 1024,
+      // held a gigabyte of records at once (1 MB: 440 MB peak, less CPU than 2 MB).
+      maxBytes: 1024 * 1024,
+      maxBytesPerPartition: 256 * 1024,
       ...(config.copartitioned ? { partitionAssigner: copartitionedAssigner } : {}),
     });
     if (config.onAssign) {
