@@ -9,8 +9,8 @@
 // window they must close, so advancing the watermark touches only the keys
 // that have a window to close.
 
+import { WindowEndQueue } from './window-end-queue.ts';
 import { DecimalSum, compareDecimal, divideRounded, roundUnits, type Decimal, type Units } from './decimal.ts';
-import { MinHeap } from './min-heap.ts';
 import { firstWindowEnd, lastWindowEnd, lastWindowStart, nextWindowEndAfter, type WindowSpec } from './windows.ts';
 
 export type SideAggregate = 'mean' | 'max';
@@ -89,8 +89,7 @@ export interface PairedWindowSnapshot {
 export class PairedWindows {
   private readonly options: PairedWindowOptions;
   private readonly keys = new Map<string, KeyState>();
-  private readonly queue = new Map<number, KeyState[]>();
-  private readonly queueTimes = new MinHeap();
+  private readonly queue = new WindowEndQueue<KeyState>();
   private readonly sum0 = new DecimalSum();
   private current = Number.NEGATIVE_INFINITY;
   /** Records that arrived after every window they belong to had closed. */
@@ -147,17 +146,7 @@ export class PairedWindows {
   advanceTo(watermark: number, emit: Emit): void {
     if (!(watermark > this.current)) return;
     this.current = watermark;
-    const times = this.queueTimes;
-    while (times.size > 0 && times.peek()! <= watermark) {
-      const end = times.pop()!;
-      const states = this.queue.get(end)!;
-      this.queue.delete(end);
-      for (const state of states) {
-        if (state.nextEnd !== end) continue;
-        state.nextEnd = Number.NaN;
-        this.closeWindow(state, end, emit);
-      }
-    }
+    this.queue.drainUpTo(watermark, (state, end) => this.closeWindow(state, end, emit));
   }
 
   /** End of input: emits every open window. */
@@ -166,16 +155,7 @@ export class PairedWindows {
   }
 
   private schedule(state: KeyState, end: number): void {
-    if (!(end >= state.nextEnd)) {
-      state.nextEnd = end;
-      const bucket = this.queue.get(end);
-      if (bucket === undefined) {
-        this.queue.set(end, [state]);
-        this.queueTimes.push(end);
-      } else {
-        bucket.push(state);
-      }
-    }
+    this.queue.schedule(state, end);
   }
 
   private closeWindow(state: KeyState, end: number, emit: Emit): void {
@@ -274,7 +254,6 @@ export class PairedWindows {
   restore(snapshot: PairedWindowSnapshot): void {
     this.keys.clear();
     this.queue.clear();
-    while (this.queueTimes.size > 0) this.queueTimes.pop();
     this.current = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
     const spec = this.options.window;
     for (const saved of snapshot.keys) {

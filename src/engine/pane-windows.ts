@@ -22,8 +22,8 @@
 // and summing a window's counts then reads one or two cache lines instead
 // of one object per pane.
 
+import { WindowEndQueue } from './window-end-queue.ts';
 import { DecimalSum, divideRounded, type Units } from './decimal.ts';
-import { MinHeap } from './min-heap.ts';
 import { firstWindowEnd, lastWindowEnd, lastWindowStart, nextWindowEndAfter, type WindowSpec } from './windows.ts';
 
 export type PaneAggregate = 'count' | 'mean';
@@ -195,8 +195,7 @@ export class PaneWindows {
   private readonly categoryCount: number;
   private readonly minCount: number;
   private readonly keys = new Map<string, KeyState>();
-  private readonly queue = new Map<number, KeyState[]>();
-  private readonly queueTimes = new MinHeap();
+  private readonly queue = new WindowEndQueue<KeyState>();
   private readonly scratch = new DecimalSum();
   private current = Number.NEGATIVE_INFINITY;
   /** Events that arrived after every window they belong to had closed. */
@@ -261,18 +260,7 @@ export class PaneWindows {
   advanceTo(watermark: number, emit: PaneEmit): void {
     if (!(watermark > this.current)) return;
     this.current = watermark;
-    const times = this.queueTimes;
-    while (times.size > 0 && times.peek()! <= watermark) {
-      const end = times.pop()!;
-      const states = this.queue.get(end)!;
-      this.queue.delete(end);
-      for (const state of states) {
-        // A key re-queued earlier than this entry left a stale one behind.
-        if (state.nextEnd !== end) continue;
-        state.nextEnd = Number.NaN;
-        this.closeWindow(state, end, emit);
-      }
-    }
+    this.queue.drainUpTo(watermark, (state, end) => this.closeWindow(state, end, emit));
   }
 
   /** End of input: emits every open window. */
@@ -281,16 +269,7 @@ export class PaneWindows {
   }
 
   private schedule(state: KeyState, end: number): void {
-    if (!(end >= state.nextEnd)) {
-      state.nextEnd = end;
-      const bucket = this.queue.get(end);
-      if (bucket === undefined) {
-        this.queue.set(end, [state]);
-        this.queueTimes.push(end);
-      } else {
-        bucket.push(state);
-      }
-    }
+    this.queue.schedule(state, end);
   }
 
   private closeWindow(state: KeyState, end: number, emit: PaneEmit): void {
@@ -405,7 +384,6 @@ export class PaneWindows {
   restore(snapshot: PaneWindowSnapshot): void {
     this.keys.clear();
     this.queue.clear();
-    while (this.queueTimes.size > 0) this.queueTimes.pop();
     // JSON turns -Infinity into null.
     this.current = snapshot.watermark ?? Number.NEGATIVE_INFINITY;
     this.lateCount = snapshot.lateCount ?? 0;
