@@ -11,6 +11,7 @@
 
 import { formatUnits } from '../engine/decimal.ts';
 import { compareNatural } from '../engine/natural-order.ts';
+import { StreamwatchError } from '../errors.ts';
 import type { Incident } from '../engine/incidents.ts';
 import type { TimeKind } from '../engine/time.ts';
 import { formatInstant } from '../engine/time.ts';
@@ -105,11 +106,7 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
       inputs.push(opened);
       detector.registerPartition(opened.partition, 0);
       const header = await readHeader(reader);
-      if (header === null) {
-        opened.done = true;
-        detector.endPartition(opened.partition);
-        continue;
-      }
+      if (header === null) throw new StreamwatchError('SW_ERR_INPUT_HEADER', `${input.path}: the file is empty (no header line)`);
       const columns = metricColumns(header, input.sides.flatMap((s) => s.fields), input.path);
       opened.parser = new MetricRowParser(columns, timeKind);
       opened.sideOfColumn = columns.metrics.map(({ field }) => {

@@ -1,9 +1,11 @@
 // Buffered text output to a file: lines are gathered into large strings and
 // written with backpressure, so millions of rows cost few system calls.
-// Written to a temporary name and renamed on close, so a reader never sees a
-// half-written file.
+// A regular file is written to a temporary name and renamed on close, so a
+// reader never sees a half-written file. A path that is not a regular file
+// (a device such as /dev/stdout, a FIFO) is written in place, and a symlink
+// is followed: the link stays, its target gets the content.
 
-import { open, rename, unlink, type FileHandle } from 'node:fs/promises';
+import { lstat, open, realpath, rename, stat, unlink, type FileHandle } from 'node:fs/promises';
 import { StreamwatchError } from '../../errors.ts';
 
 const FLUSH_CHARS = 1 << 20;
@@ -11,12 +13,13 @@ const FLUSH_CHARS = 1 << 20;
 export class FileWriter {
   private readonly handle: FileHandle;
   private readonly path: string;
-  private readonly tempPath: string;
+  /** Null when writing in place. */
+  private readonly tempPath: string | null;
   private readonly encoding: BufferEncoding;
   private pending = '';
   lines = 0;
 
-  private constructor(handle: FileHandle, path: string, tempPath: string, encoding: BufferEncoding) {
+  private constructor(handle: FileHandle, path: string, tempPath: string | null, encoding: BufferEncoding) {
     this.handle = handle;
     this.path = path;
     this.tempPath = tempPath;
@@ -24,11 +27,18 @@ export class FileWriter {
   }
 
   static async create(path: string, encoding: BufferEncoding = 'utf8'): Promise<FileWriter> {
-    const tempPath = `${path}.tmp-${process.pid}`;
     try {
-      return new FileWriter(await open(tempPath, 'w'), path, tempPath, encoding);
+      let target = path;
+      if ((await lstat(path).catch(() => null))?.isSymbolicLink()) target = await realpath(path);
+      const existing = await stat(target).catch(() => null);
+      if (existing !== null && !existing.isFile()) {
+        if (existing.isDirectory()) throw Object.assign(new Error('is a directory'), { code: 'EISDIR' });
+        return new FileWriter(await open(target, 'w'), target, null, encoding);
+      }
+      const tempPath = `${target}.tmp-${process.pid}`;
+      return new FileWriter(await open(tempPath, 'w'), target, tempPath, encoding);
     } catch (error) {
-      throw new StreamwatchError('SW_ERR_OUTPUT', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
+      throw outputError(path, error);
     }
   }
 
@@ -42,27 +52,44 @@ export class FileWriter {
   /** Writes bytes that already end with their newline(s), after what is pending. */
   async writeBytes(bytes: Buffer): Promise<void> {
     await this.flush();
-    await this.handle.write(bytes);
+    try {
+      await this.handle.write(bytes);
+    } catch (error) {
+      throw outputError(this.path, error);
+    }
   }
 
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const text = this.pending;
     this.pending = '';
-    await this.handle.write(Buffer.from(text, this.encoding));
+    try {
+      await this.handle.write(Buffer.from(text, this.encoding));
+    } catch (error) {
+      throw outputError(this.path, error);
+    }
   }
 
   /** Flushes, syncs and moves the file into place. */
   async close(): Promise<void> {
     await this.flush();
-    await this.handle.sync();
-    await this.handle.close();
-    await rename(this.tempPath, this.path);
+    try {
+      if (this.tempPath !== null) await this.handle.sync();
+      await this.handle.close();
+      if (this.tempPath !== null) await rename(this.tempPath, this.path);
+    } catch (error) {
+      throw outputError(this.path, error);
+    }
   }
 
   /** Gives up: the partial temporary file is removed. */
   async abort(): Promise<void> {
     await this.handle.close().catch(() => {});
-    await unlink(this.tempPath).catch(() => {});
+    if (this.tempPath !== null) await unlink(this.tempPath).catch(() => {});
   }
+}
+
+function outputError(path: string, error: unknown): StreamwatchError {
+  if (error instanceof StreamwatchError) return error;
+  return new StreamwatchError('SW_ERR_OUTPUT', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
 }
