@@ -65,7 +65,8 @@ test('dashboard: page loads, charts draw live points, an injected incident appea
     await eventually(async () => (await chartPoints()) > 0, 10_000, 'the cpu chart to draw its history');
     assert.equal(await page.locator('.tile').count(), servers.length);
     // Sorted by state, alerting servers come first; by name, natural order (server_2 before server_10).
-    assert.match((await page.locator('.tile').first().getAttribute('class')) ?? '', /alerting/);
+    // The tiles take their state from the same snapshot a moment after the chart draws.
+    await eventually(async () => /alerting/.test((await page.locator('.tile').first().getAttribute('class')) ?? ''), 5000, 'an alerting server first');
     await page.selectOption('#fleet-sort', 'name');
     await eventually(async () => (await page.locator('.tile .tile-name').allTextContents()).slice(0, 3).join() === 'server_1,server_2,server_3', 3000, 'tiles sorted by name');
     await page.selectOption('#fleet-sort', 'state');
