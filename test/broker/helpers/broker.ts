@@ -4,7 +4,7 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { startBroker } from '../../../src/broker/server.ts';
 import type { BrokerOptions, RunningBroker } from '../../../src/broker/server.ts';
 
@@ -70,3 +70,6 @@ export function batchProducerIds(records: Buffer): number[] {
   for (let at = 0; at + 61 <= records.length; at += records.readInt32BE(at + 8) + 12) ids.push(Number(records.readBigInt64BE(at + 43)));
   return ids;
 }
+
+/** Skip reason for tests that run the real kcat when it is not installed (CI installs it: .ci/run). */
+export const KCAT_SKIP: string | false = spawnSync('kcat', ['-V']).error ? 'kcat is not installed (apt-get install kcat; .ci/run does)' : false;
