@@ -138,7 +138,7 @@ export class PairedWindows {
     }
     slot.mask |= side === 0 ? 1 : 2;
     if (slot.mask === 3 && t < state.firstJoined) state.firstJoined = t;
-    this.schedule(state, Math.max(firstWindowEnd(spec, t), nextWindowEndAfter(spec, watermark)));
+    this.queue.schedule(state, Math.max(firstWindowEnd(spec, t), nextWindowEndAfter(spec, watermark)));
     return 0;
   }
 
@@ -152,10 +152,6 @@ export class PairedWindows {
   /** End of input: emits every open window. */
   flush(emit: Emit): void {
     this.advanceTo(Number.POSITIVE_INFINITY, emit);
-  }
-
-  private schedule(state: KeyState, end: number): void {
-    this.queue.schedule(state, end);
   }
 
   private closeWindow(state: KeyState, end: number, emit: Emit): void {
@@ -211,7 +207,7 @@ export class PairedWindows {
     } else {
       state.head = drop;
     }
-    if (slots.length > 0) this.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, slots[state.head]!.t)));
+    if (slots.length > 0) this.queue.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, slots[state.head]!.t)));
     else if (!trimLeading) this.keys.delete(state.key);
   }
 
@@ -270,7 +266,7 @@ export class PairedWindows {
       }
       this.keys.set(saved.key, state);
       if (state.slots.length > 0) {
-        this.schedule(state, Math.max(firstWindowEnd(spec, state.slots[0]!.t), nextWindowEndAfter(spec, this.current)));
+        this.queue.schedule(state, Math.max(firstWindowEnd(spec, state.slots[0]!.t), nextWindowEndAfter(spec, this.current)));
       }
     }
   }

@@ -252,7 +252,7 @@ export class PaneWindows {
     if (this.mean) state.addValue(i, units, scale);
     if (category >= 0 && category < this.categoryCount) state.categoryCounts![i * this.categoryCount + category]!++;
     const end = paneStart + spec.slide;
-    this.schedule(state, end > watermark ? end : nextWindowEndAfter(spec, watermark));
+    this.queue.schedule(state, end > watermark ? end : nextWindowEndAfter(spec, watermark));
     return 0;
   }
 
@@ -266,10 +266,6 @@ export class PaneWindows {
   /** End of input: emits every open window. */
   flush(emit: PaneEmit): void {
     this.advanceTo(Number.POSITIVE_INFINITY, emit);
-  }
-
-  private schedule(state: KeyState, end: number): void {
-    this.queue.schedule(state, end);
   }
 
   private closeWindow(state: KeyState, end: number, emit: PaneEmit): void {
@@ -307,7 +303,7 @@ export class PaneWindows {
       return;
     }
     const next = Math.max(end + spec.slide, starts[0]! + spec.slide);
-    this.schedule(state, this.minCount > 1 ? this.nextEmittedEnd(state, next) : next);
+    this.queue.schedule(state, this.minCount > 1 ? this.nextEmittedEnd(state, next) : next);
   }
 
   /**
@@ -403,7 +399,7 @@ export class PaneWindows {
       }
       this.keys.set(saved.key, state);
       const firstEnd = firstWindowEnd(this.spec, state.starts[0]!);
-      this.schedule(state, firstEnd > this.current ? firstEnd : nextWindowEndAfter(this.spec, this.current));
+      this.queue.schedule(state, firstEnd > this.current ? firstEnd : nextWindowEndAfter(this.spec, this.current));
     }
   }
 }

@@ -22,7 +22,7 @@ import { LB_SUMMARY, lbInput } from '../jobs/lb-summary.ts';
 import { nginxInput, type NginxGoal } from '../jobs/nginx-goals.ts';
 import { PaneDetector, type PaneInput, type PaneJob } from '../jobs/pane-detector.ts';
 import { csvLine } from './csv/fields.ts';
-import { FileWriter } from './csv/file-writer.ts';
+import { FileWriter, writeCsvFile } from './csv/file-writer.ts';
 import { SortedRows } from './csv/sorted-rows.ts';
 import { INCIDENTS_HEADER, REJECTS_HEADER } from './metric-batch.ts';
 import { parseLbLine } from './parsers/lb.ts';
@@ -191,15 +191,7 @@ async function runPass(options: LogBatchOptions, lateness: number): Promise<LogB
     detector.finish();
     if (rowSpill) await rowSpill;
 
-    const out = await FileWriter.create(options.out);
-    try {
-      await out.writeLine(job.header.join(','));
-      await sorted.writeTo(out);
-      await out.close();
-    } catch (error) {
-      await out.abort();
-      throw error;
-    }
+    await writeCsvFile(options.out, job.header.join(','), (out) => sorted.writeTo(out));
     if (options.incidents) await writeLogIncidents(options.incidents, incidents);
     await rejects?.close();
     return { read, rejected, skipped, late: 0, written: sorted.count, incidents: incidents.length, passes: 1 };
@@ -219,16 +211,10 @@ async function runPass(options: LogBatchOptions, lateness: number): Promise<LogB
 export async function writeLogIncidents(path: string, incidents: Incident[]): Promise<void> {
   const keyed = incidents.map((incident) => ({ incident, key: utf8Bytes(incident.key) }));
   keyed.sort((a, b) => a.incident.start - b.incident.start || (a.key < b.key ? -1 : a.key > b.key ? 1 : 0) || (a.incident.detector < b.incident.detector ? -1 : 1));
-  const out = await FileWriter.create(path);
-  try {
-    await out.writeLine(INCIDENTS_HEADER);
+  await writeCsvFile(path, INCIDENTS_HEADER, async (out) => {
     for (const { incident: i } of keyed) {
       const pending = out.writeLine(csvLine([i.detector, i.key, i.alert, formatIso(i.start), formatIso(i.end), String(i.windows), String(i.peakUnits)]));
       if (pending) await pending;
     }
-    await out.close();
-  } catch (error) {
-    await out.abort();
-    throw error;
-  }
+  });
 }

@@ -18,7 +18,7 @@ import { formatInstant } from '../engine/time.ts';
 import { MetricPairDetector, type WindowRow } from '../jobs/metric-pair-detector.ts';
 import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs.ts';
 import { csvLine } from './csv/fields.ts';
-import { FileWriter } from './csv/file-writer.ts';
+import { FileWriter, writeCsvFile } from './csv/file-writer.ts';
 import { LineReader } from './csv/line-reader.ts';
 import { KeyedRows } from './csv/keyed-rows.ts';
 import { MetricRowParser, metricColumns, readHeader } from './metric-csv.ts';
@@ -170,15 +170,7 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
     detector.finish();
     if (rowSpill) await rowSpill;
 
-    const out = await FileWriter.create(options.out);
-    try {
-      await out.writeLine(['server_id', 'window_start', 'window_end', ...job.columns, 'alert'].join(','));
-      await sorted.writeTo(out);
-      await out.close();
-    } catch (error) {
-      await out.abort();
-      throw error;
-    }
+    await writeCsvFile(options.out, ['server_id', 'window_start', 'window_end', ...job.columns, 'alert'].join(','), (out) => sorted.writeTo(out));
     if (options.incidents) await writeIncidents(options.incidents, incidents, timeKind.kind ?? 'time-of-day');
     await rejects?.close();
     return { read, rejected, late: 0, written: sorted.count, incidents: incidents.length, passes: 1 };
@@ -215,11 +207,10 @@ class RowFormatter {
 export async function writeIncidents(path: string, incidents: Incident[], kind: TimeKind): Promise<void> {
   incidents.sort((a, b) => (a.detector < b.detector ? -1 : a.detector > b.detector ? 1 : 0)
     || compareNatural(a.key, b.key) || a.start - b.start || (a.alert < b.alert ? -1 : a.alert > b.alert ? 1 : 0));
-  const out = await FileWriter.create(path);
-  await out.writeLine(INCIDENTS_HEADER);
-  for (const i of incidents) {
-    const pending = out.writeLine(csvLine([i.detector, i.key, i.alert, formatInstant(i.start, kind), formatInstant(i.end, kind), String(i.windows), formatUnits(i.peakUnits, i.peakScale)]));
-    if (pending) await pending;
-  }
-  await out.close();
+  await writeCsvFile(path, INCIDENTS_HEADER, async (out) => {
+    for (const i of incidents) {
+      const pending = out.writeLine(csvLine([i.detector, i.key, i.alert, formatInstant(i.start, kind), formatInstant(i.end, kind), String(i.windows), formatUnits(i.peakUnits, i.peakScale)]));
+      if (pending) await pending;
+    }
+  });
 }

@@ -93,3 +93,19 @@ function outputError(path: string, error: unknown): StreamwatchError {
   if (error instanceof StreamwatchError) return error;
   return new StreamwatchError('SW_ERR_OUTPUT', `cannot write ${path}: ${(error as NodeJS.ErrnoException).code ?? (error as Error).message}`, { cause: error });
 }
+
+/**
+ * Writes a whole output file: the header line, then what `body` writes. On
+ * failure the partial temporary file is removed and the error goes on.
+ */
+export async function writeCsvFile(path: string, header: string, body: (out: FileWriter) => Promise<void>): Promise<void> {
+  const out = await FileWriter.create(path);
+  try {
+    await out.writeLine(header);
+    await body(out);
+    await out.close();
+  } catch (error) {
+    await out.abort();
+    throw error;
+  }
+}

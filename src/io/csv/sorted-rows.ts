@@ -77,7 +77,6 @@ export class SortedRows {
         return;
       }
       if (this.rows.length > 0) await this.spill();
-      this.runs.sort();
       await this.merge(out);
     } finally {
       await this.discard();

@@ -94,7 +94,6 @@ interface RunningTask {
   /** Ids of rows and incidents already in the output topics after the checkpoint. */
   producedRows: Set<string>;
   producedIncidents: Set<string>;
-  dirty: boolean;
 }
 
 export async function runMetricDetect(options: MetricDetectOptions): Promise<MetricDetectSummary> {
@@ -154,7 +153,7 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
   });
 
   const makeTask = (p: number): RunningTask => {
-    const running: RunningTask = { task: null as unknown as MetricStreamTask, producedRows: new Set(), producedIncidents: new Set(), dirty: false };
+    const running: RunningTask = { task: null as unknown as MetricStreamTask, producedRows: new Set(), producedIncidents: new Set() };
     running.task = new MetricStreamTask(job, p, {
       thresholds: options.thresholds,
       trimLeading: options.trimLeading,
@@ -254,7 +253,6 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
         released,
       };
       producer.send(stateTopic, `${job.name}/${p}`, JSON.stringify(saved), p);
-      running.dirty = false;
     }
     await producer.flush();
     const offsets = [...tasks.values()].flatMap((r) => [...r.task.offsets].map(([topic, offset]) => ({ topic, partition: r.task.task, offset })));
@@ -317,7 +315,6 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
         if (resume !== undefined && record.offset < resume) continue;
         const input: InputRecord = { topic: record.topic, partition: record.partition, offset: record.offset, value: record.value?.toString('utf8') ?? '' };
         running.task.process(input, now);
-        running.dirty = true;
       }
       for (const running of tasks.values()) running.task.tick(now);
       const stopping = options.signal?.aborted === true;
