@@ -91,3 +91,26 @@ export class MemorySink implements ByteSink {
     return Buffer.concat(this.chunks).toString('latin1');
   }
 }
+
+/**
+ * Writes ASCII lines (each shorter than the room a chunk keeps free) to a
+ * sink in large chunks; stops early when the sink's reader went away.
+ * Returns how many lines were written.
+ */
+export async function writeLines(lines: Iterable<string>, sink: ByteSink & { readonly stopped?: boolean }): Promise<number> {
+  const out = new ChunkWriter(sink);
+  let pos = 0;
+  let written = 0;
+  for (const line of lines) {
+    pos = putAscii(out.bytes, pos, line);
+    out.bytes[pos++] = 10;
+    written++;
+    if (pos > LIMIT) {
+      await out.flush(pos);
+      pos = 0;
+      if (sink.stopped) return written;
+    }
+  }
+  await out.close(pos);
+  return written;
+}

@@ -4,7 +4,7 @@
 // one request in eight failing (4xx, 5xx), latencies in whole milliseconds. A backend has
 // a slow, failing spell now and then, so summaries differ between windows.
 
-import { ChunkWriter, LIMIT, putAscii, type ByteSink } from './chunk-writer.ts';
+import { writeLines, type ByteSink } from './chunk-writer.ts';
 import { intBetween, mulberry32 } from './prng.ts';
 
 export interface LbOptions {
@@ -48,19 +48,5 @@ export function* lbLines(options: LbOptions): Generator<string> {
 
 /** Writes the dataset; returns the number of lines. */
 export async function writeLbLines(options: LbOptions, sink: ByteSink & { readonly stopped?: boolean }): Promise<number> {
-  const out = new ChunkWriter(sink);
-  let pos = 0;
-  let written = 0;
-  for (const line of lbLines(options)) {
-    pos = putAscii(out.bytes, pos, line);
-    out.bytes[pos++] = 10;
-    written++;
-    if (pos > LIMIT) {
-      await out.flush(pos);
-      pos = 0;
-      if (sink.stopped) return written;
-    }
-  }
-  await out.close(pos);
-  return written;
+  return writeLines(lbLines(options), sink);
 }

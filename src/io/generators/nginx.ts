@@ -8,7 +8,7 @@
 // on every detector reports something.
 // Fields vary between strings and numbers as real producers' do.
 
-import { ChunkWriter, LIMIT, putAscii, type ByteSink } from './chunk-writer.ts';
+import { writeLines, type ByteSink } from './chunk-writer.ts';
 import { intBetween, mulberry32, type Random } from './prng.ts';
 
 export interface NginxOptions {
@@ -125,19 +125,9 @@ function formatEvent(random: Random, options: NginxOptions, event: Pending, coun
 
 /** Writes the dataset as JSON lines; returns the number of events. */
 export async function writeNginxEvents(options: NginxOptions, sink: ByteSink & { readonly stopped?: boolean }): Promise<number> {
-  const out = new ChunkWriter(sink);
-  let pos = 0;
-  let written = 0;
-  for (const { line } of nginxEvents(options)) {
-    pos = putAscii(out.bytes, pos, line);
-    out.bytes[pos++] = 10;
-    written++;
-    if (pos > LIMIT) {
-      await out.flush(pos);
-      pos = 0;
-      if (sink.stopped) return written;
-    }
-  }
-  await out.close(pos);
-  return written;
+  return writeLines(mapLines(nginxEvents(options)), sink);
+}
+
+function* mapLines(events: Iterable<{ line: string }>): Iterable<string> {
+  for (const event of events) yield event.line;
 }
