@@ -26,6 +26,8 @@ const MAX_IN_FLIGHT = 256;
 interface Slot {
   /** null while the handler runs; [] for "no response" (acks=0). */
   chunks: Buffer[] | null;
+  /** performance.now() when the request was read, for the request-duration callback. */
+  started: number;
 }
 
 export class Connection {
@@ -141,7 +143,7 @@ export class Connection {
       if (error instanceof ProtocolError) throw new ProtocolError(`${api.name} v${header.apiVersion}: ${error.message}`);
       throw error;
     }
-    const slot: Slot = { chunks: null };
+    const slot: Slot = { chunks: null, started: this.broker.onRequest ? performance.now() : 0 };
     this.queue.push(slot);
     const info: RequestInfo = { apiVersion: header.apiVersion, correlationId: header.correlationId, clientId: header.clientId, connection: this.info };
     const result = api.handle(request, this.broker, info);
@@ -169,7 +171,7 @@ export class Connection {
    * valid answer exists and the connection is closed, as Kafka does.
    */
   private answerUnsupported(api: Api, header: RequestHeader): void {
-    const slot: Slot = { chunks: null };
+    const slot: Slot = { chunks: null, started: this.broker.onRequest ? performance.now() : 0 };
     this.queue.push(slot);
     if (api.key === API_VERSIONS_KEY) {
       const writer = new Writer(16);
@@ -188,6 +190,7 @@ export class Connection {
 
   private complete(slot: Slot, api: Api, header: RequestHeader, flexible: boolean, response: Struct | null): void {
     if (this.closed) return;
+    this.broker.onRequest?.(api.name, (performance.now() - slot.started) / 1000, typeof response?.errorCode === 'number' && response.errorCode !== 0);
     if (response === null) {
       slot.chunks = [];
       this.flush();

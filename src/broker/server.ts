@@ -35,6 +35,8 @@ export interface BrokerOptions {
   retentionCheckMs?: number;
   /** Log lines (start, stop, bad connections); stderr by default. */
   log?: (line: string) => void;
+  /** Called once per answered request with the API name, seconds taken and whether the top-level error code was set. */
+  onRequest?: (api: string, seconds: number, failed: boolean) => void;
   /** Injected storage/coordinator (tests); opened from dataDir / created otherwise. */
   store?: BrokerStore;
   groups?: GroupCoordinatorApi;
@@ -82,7 +84,7 @@ export async function startBroker(options: BrokerOptions): Promise<RunningBroker
     advertisedHost: options.advertisedHost,
     advertisedPort: options.advertisedPort,
   };
-  const context: BrokerContext = { store, groups, settings, apis: allApis, allocateProducerId: () => store.allocateProducerId(), log };
+  const context: BrokerContext = { store, groups, settings, apis: allApis, allocateProducerId: () => store.allocateProducerId(), log, ...(options.onRequest ? { onRequest: options.onRequest } : {}) };
 
   const connections = new Set<Connection>();
   let nextId = 1;

@@ -269,3 +269,20 @@ test('deep pipelines: thousands of requests in one write, and more long polls th
     }
   });
 });
+
+test('onRequest: the broker reports each answered request with its API name, duration and whether it carried an error', async () => {
+  const seen: Array<{ api: string; seconds: number; failed: boolean }> = [];
+  await withBroker(async (broker) => {
+    const client = await RawClient.connect(broker.port);
+    try {
+      await client.request(apiVersions, 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' });
+      await client.request(metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      const beat = await client.request(heartbeat, 4, { groupId: 'no-such-group', generationId: 1, memberId: 'nobody', groupInstanceId: null });
+      assert.notEqual(beat.errorCode, 0);
+    } finally {
+      client.close();
+    }
+  }, { onRequest: (api, seconds, failed) => seen.push({ api, seconds, failed }) });
+  assert.deepEqual(seen.map((s) => [s.api, s.failed]), [['ApiVersions', false], ['Metadata', false], ['Heartbeat', true]]);
+  for (const s of seen) assert.ok(s.seconds >= 0 && s.seconds < 60, `duration ${s.seconds}`);
+});

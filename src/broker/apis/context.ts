@@ -37,6 +37,8 @@ export interface BrokerContext {
   /** A producer id never handed out before (InitProducerId). */
   allocateProducerId(): Promise<number>;
   log(line: string): void;
+  /** Called once per answered request (metrics); a plain callback so the broker imports no metrics code. */
+  onRequest?: (api: string, seconds: number, failed: boolean) => void;
 }
 
 /** Host and port to advertise to a client on `connection`. */
