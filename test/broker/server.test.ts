@@ -286,3 +286,36 @@ test('onRequest: the broker reports each answered request with its API name, dur
   assert.deepEqual(seen.map((s) => [s.api, s.failed]), [['ApiVersions', false], ['Metadata', false], ['Heartbeat', true]]);
   for (const s of seen) assert.ok(s.seconds >= 0 && s.seconds < 60, `duration ${s.seconds}`);
 });
+
+test('broker --metrics-port: /metrics counts the requests answered, per API, in Prometheus text', { timeout: 30_000 }, async () => {
+  const dataDir = await mkdtemp(join(tmpdir(), 'sw-broker-metrics-'));
+  let broker: BrokerProcess | undefined;
+  try {
+    broker = await spawnBroker(['--data-dir', dataDir, '--metrics-port', '0']);
+    const started = broker;
+    const deadline = Date.now() + 10_000;
+    while (!/metrics at (http:\S+)/.test(started.stderr()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+    const url = /metrics at (http:\S+)/.exec(broker.stderr())?.[1];
+    assert.ok(url, broker.stderr());
+    const client = await RawClient.connect(broker.port);
+    try {
+      await client.request(apiVersions, 3, { clientSoftwareName: 'raw', clientSoftwareVersion: '1' });
+      await client.request(metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+      await client.request(metadata, 12, { topics: null, allowAutoTopicCreation: false, includeTopicAuthorizedOperations: false });
+    } finally {
+      client.close();
+    }
+    const response = await globalThis.fetch(url);
+    assert.equal(response.status, 200);
+    assert.match(response.headers.get('content-type') ?? '', /^text\/plain; version=0\.0\.4/);
+    const text = await response.text();
+    assert.match(text, /^streamwatch_broker_requests_total\{api="Metadata"\} 2$/m);
+    assert.match(text, /^streamwatch_broker_requests_total\{api="ApiVersions"\} 1$/m);
+    assert.match(text, /^streamwatch_broker_request_duration_seconds_count\{api="Metadata"\} 2$/m);
+    broker.child.kill('SIGTERM');
+    assert.equal(await broker.exited, 0);
+  } finally {
+    await ensureStopped(broker);
+    await rm(dataDir, { recursive: true, force: true });
+  }
+});

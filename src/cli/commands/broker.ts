@@ -3,6 +3,8 @@
 import { parse, str, num, flag } from '../args.ts';
 import { UsageError } from '../../errors.ts';
 import { DEFAULT_MAX_REQUEST_BYTES, startBroker } from '../../broker/server.ts';
+import { serveMetrics } from '../../web/metrics-endpoint.ts';
+import { brokerRequestHook, createPipelineMetrics } from '../../web/pipeline-metrics.ts';
 
 const help = `usage: streamwatch broker [options]
 
@@ -17,6 +19,8 @@ options:
   --max-request-bytes N     largest request accepted (default ${DEFAULT_MAX_REQUEST_BYTES})
   --default-partitions N    partitions of auto-created topics (default 1)
   --no-auto-create          do not create unknown topics on Metadata requests
+  --metrics-port PORT       serve Prometheus metrics (requests per API, errors, durations)
+                            at http://127.0.0.1:PORT/metrics
   -h, --help                this help
 `;
 
@@ -29,6 +33,7 @@ export async function run(argv: string[]): Promise<number> {
     'max-request-bytes': { type: 'string' },
     'default-partitions': { type: 'string' },
     'no-auto-create': { type: 'boolean' },
+    'metrics-port': { type: 'string' },
   });
   if (flag(parsed, 'help')) {
     process.stdout.write(help);
@@ -39,7 +44,10 @@ export async function run(argv: string[]): Promise<number> {
   // Last resort: a bug in one request must not take the broker (and every client) down.
   process.on('uncaughtException', (error) => process.stderr.write(`streamwatch broker: internal error: ${error.stack ?? String(error)}\n`));
   process.on('unhandledRejection', (reason) => process.stderr.write(`streamwatch broker: internal error: ${(reason as Error)?.stack ?? String(reason)}\n`));
+  const metricsPort = str(parsed, 'metrics-port');
+  const metrics = metricsPort === undefined ? null : createPipelineMetrics();
   const broker = await startBroker({
+    ...(metrics ? { onRequest: brokerRequestHook(metrics) } : {}),
     host: str(parsed, 'host') ?? '127.0.0.1',
     port: num(parsed, 'port', 9092, (n) => Number.isInteger(n) && n >= 0 && n <= 65535),
     dataDir: str(parsed, 'data-dir') ?? '.streamwatch/broker',
@@ -48,6 +56,11 @@ export async function run(argv: string[]): Promise<number> {
     defaultPartitions: num(parsed, 'default-partitions', 1, (n) => Number.isInteger(n) && n >= 1 && n <= 10000),
     autoCreateTopics: !flag(parsed, 'no-auto-create'),
   });
+  const endpoint = metrics === null ? null : await serveMetrics(metrics.registry, num(parsed, 'metrics-port', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 65535)).catch(async (error: unknown) => {
+    await broker.close();
+    throw new UsageError(`--metrics-port: ${(error as Error).message}`);
+  });
+  if (endpoint) process.stderr.write(`streamwatch broker: metrics at ${endpoint.url}/metrics\n`);
   await new Promise<void>((resolve) => {
     const stop = (signal: string): void => {
       process.stderr.write(`streamwatch broker: ${signal}, stopping\n`);
@@ -56,6 +69,7 @@ export async function run(argv: string[]): Promise<number> {
     process.once('SIGINT', () => stop('SIGINT'));
     process.once('SIGTERM', () => stop('SIGTERM'));
   });
+  await endpoint?.close();
   await broker.close();
   return 0;
 }
