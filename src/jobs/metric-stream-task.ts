@@ -11,13 +11,9 @@ import { DayRollover, formatInstant, type TimeKind } from '../engine/time.ts';
 import { parseMetricMessage } from '../engine/metric-message.ts';
 import { MetricPairDetector, type DetectorOptions, type DetectorSnapshot, type WindowRow } from './metric-pair-detector.ts';
 import type { MetricPairJob } from './metric-pairs.ts';
+import type { InputRecord, StreamTask, TaskPosition } from './stream-task.ts';
 
-export interface InputRecord {
-  topic: string;
-  partition: number;
-  offset: number;
-  value: string;
-}
+export type { InputRecord };
 
 export interface TaskOutput {
   row(row: WindowRow, kind: TimeKind): void;
@@ -45,7 +41,7 @@ export interface TaskCheckpoint {
   counters: TaskCounters;
 }
 
-export class MetricStreamTask {
+export class MetricStreamTask implements StreamTask<TaskCheckpoint> {
   readonly job: MetricPairJob;
   readonly task: number;
   private readonly detector: MetricPairDetector;
@@ -90,6 +86,10 @@ export class MetricStreamTask {
   /** Where to resume reading `topic` (partition = this task), or undefined for the group's position. */
   resumeOffset(topic: string): number | undefined {
     return this.offsets.get(topic);
+  }
+
+  positions(): TaskPosition[] {
+    return [...this.offsets].map(([topic, offset]) => ({ topic, partition: this.task, offset }));
   }
 
   process(record: InputRecord, wallNow: number): void {
