@@ -13,6 +13,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   search: { summary: 'search stored NGINX events (host, status, time, ip, text)', load: () => import('./commands/search.ts') },
   archive: { summary: 'archive detector outputs into time-partitioned CSV files', load: () => import('./commands/archive.ts') },
   dashboard: { summary: 'live dashboard, Prometheus /metrics and alert webhooks', load: () => import('./commands/dashboard.ts') },
+  collect: { summary: "publish this machine's live metrics (/proc) to the metric topics", load: () => import('./commands/collect.ts') },
   produce: { summary: 'publish a metrics CSV to Kafka topics (paced, validated)', load: () => import('./commands/produce.ts') },
   consume: { summary: 'store topics as CSV files, exactly once across crashes', load: () => import('./commands/consume.ts') },
   lag: { summary: "a consumer group's committed offsets, log ends and lag", load: () => import('./commands/lag.ts') },
