@@ -125,3 +125,12 @@ test('an aborted signal before the start returns at once with nothing collected'
   const summary = await runCollector({ intervalMs: 60_000, serverId: 'h', procRoot: dir, signal: AbortSignal.abort() });
   assert.deepEqual(summary, { serverId: 'h', samples: 0, skipped: 0, rejected: 0, messages: 0 });
 });
+
+test('durationMs: the intervals that end within it, at least one', async (t) => {
+  const dir = tempProc(t);
+  writeProc(dir, { cpu: [1, 1], memAvailableKb: 1000, eth0: [0, 0], sda: [0, 0] });
+  const summary = await runCollector({ intervalMs: 50, serverId: 'h', procRoot: dir, durationMs: 500 });
+  // Ticks at 50, 100, ... 500 ms (some may be passed over on a busy machine); 550 is beyond the duration.
+  const intervals = summary.samples + summary.skipped;
+  assert.ok(intervals >= 1 && intervals <= 10, JSON.stringify(summary));
+});
