@@ -83,6 +83,28 @@ export class PaneDetector {
     return this.windows.watermark;
   }
 
+  /**
+   * Declares an input partition before any of its events came: it holds the
+   * watermark back until it delivers or goes idle (see WatermarkClock.register).
+   */
+  registerPartition(partition: string, wallNow: number): void {
+    this.clock.register(partition, wallNow);
+  }
+
+  /** Tells whether the reader has read everything `partition` holds (only then may it count as idle). */
+  setCaughtUp(partition: string, caughtUp: boolean): void {
+    this.clock.setCaughtUp(partition, caughtUp);
+  }
+
+  /**
+   * An event seen on `partition` that this detector does not count (its
+   * filter leaves it out): it still moves event time on, so windows close
+   * with the input's time, not only with the counted events' time.
+   */
+  observe(partition: string, instant: number, wallNow: number): void {
+    this.clock.observe(partition, instant, wallNow);
+  }
+
   /** One event read from `partition` (any name unique per input). */
   add(partition: string, input: PaneInput, wallNow: number): PaneAddOutcome {
     this.clock.observe(partition, input.instant, wallNow);

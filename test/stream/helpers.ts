@@ -79,3 +79,16 @@ export async function produceMetrics(brokers: string, csvPath: string, partition
 export function csvRows(path: string): string[] {
   return readFileSync(path, 'utf8').trim().split('\n').slice(1).sort();
 }
+
+/** Publishes lines as messages of `topic` (created with `partitions`), keyed by `keyOf(line)`, in order. */
+export async function produceLines(brokers: string, topic: string, lines: readonly string[], keyOf: (line: string, i: number) => string, partitions = 3): Promise<void> {
+  const admin = await KafkaAdmin.connect({ brokers: [brokers] });
+  await admin.ensureTopics([topic], partitions);
+  await admin.close();
+  const producer = await KafkaProducer.connect({ brokers: [brokers], acks: 'all' });
+  for (const [i, line] of lines.entries()) {
+    const pending = producer.send(topic, keyOf(line, i), line);
+    if (pending) await pending;
+  }
+  await producer.close();
+}

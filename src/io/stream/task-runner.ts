@@ -65,7 +65,8 @@ export interface StreamJob<C> {
   outputs: ReadonlyArray<{ name: string; topic: string }>;
   /** The id of a record read back from an output topic: what the task passed to `send` with it. */
   outputId(topic: string, value: string): string;
-  createTask(task: number, sink: TaskSink): StreamTask<C>;
+  /** Task `task`, reading input `partitions` (its own number, or all for a single task), writing to `sink`. */
+  createTask(task: number, sink: TaskSink, partitions: readonly number[]): StreamTask<C>;
   files?: readonly OutputFile[];
   /** Part of this worker's default identity (the output path, say). */
   ownerHint?: string;
@@ -152,7 +153,7 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
       }
     }
     const created = [...new Set([...outputTopics, rejectsTopic, stateTopic])];
-    await admin.ensureTopics(created, job.singleTask ? 1 : partitions);
+    await admin.ensureTopics(created, partitions);
     outCounts = await admin.partitionCounts(created);
     if (!job.singleTask && outCounts.get(stateTopic)! < partitions) throw new StreamwatchError('SW_ERR_KAFKA', `${stateTopic} has fewer partitions than ${inputs[0]}`);
   } catch (error) {
@@ -225,7 +226,7 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
         producer.send(rejectsTopic, null, JSON.stringify({ source: `${record.topic}:${record.partition}`, topic: record.topic, partition: record.partition, offset: record.offset, reason, value: record.value }));
       },
     };
-    return { task: job.createTask(p, sink), produced };
+    return { task: job.createTask(p, sink, taskPartitions(p)), produced };
   };
 
   /** The latest checkpoint of task p, or null. */
