@@ -11,7 +11,7 @@
 
 import { WindowEndQueue } from './window-end-queue.ts';
 import { DecimalSum, compareDecimal, divideRounded, roundUnits, type Decimal, type Units } from './decimal.ts';
-import { firstWindowEnd, lastWindowEnd, lastWindowStart, nextWindowEndAfter, type WindowSpec } from './windows.ts';
+import { firstWindowEnd, lastWindowStart, nextWindowEndAfter, type WindowSpec } from './windows.ts';
 
 export type SideAggregate = 'mean' | 'max';
 
@@ -42,22 +42,12 @@ export type AddOutcome = 0 | 1;
 /**
  * Values are kept as integers at a fixed scale (FAST_SCALE decimals) when
  * they fit exactly, so the common case sums plain numbers. A value with more
- * decimals or a huge magnitude keeps its exact units in `exact0`/`exact1`.
+ * decimals or a huge magnitude is NaN there and keeps its exact units in the
+ * key's `exact` map.
  */
 const FAST_SCALE = 4;
 const FAST_POW = [10000, 1000, 100, 10, 1];
-
-class Slot {
-  t: number;
-  fast0 = 0;
-  fast1 = 0;
-  exact0: Decimal | null = null;
-  exact1: Decimal | null = null;
-  mask = 0;
-  constructor(t: number) {
-    this.t = t;
-  }
-}
+const INITIAL_SLOTS = 16;
 
 function toFast(units: Units, scale: number): number {
   if (typeof units !== 'number' || scale > FAST_SCALE) return Number.NaN;
@@ -65,18 +55,145 @@ function toFast(units: Units, scale: number): number {
   return Number.isSafeInteger(v) && Math.abs(v) < 2 ** 40 ? v : Number.NaN;
 }
 
+/** Exact values of one instant whose fast value is NaN (null for a side kept fast). */
+interface ExactPair {
+  side0: Decimal | null;
+  side1: Decimal | null;
+}
+
+/**
+ * One key's instants still inside an open window, ascending, as columns:
+ * slot i is (times[i], fast0[i], fast1[i], masks[i]) for head <= i < length.
+ * Typed arrays, not an object per instant: adding a row allocates nothing.
+ */
 class KeyState {
   readonly key: string;
-  /** Instants still inside an open window, ascending. */
-  slots: Slot[] = [];
-  /** Slots before this index are dropped; compacted now and then instead of on every window. */
+  times = new Float64Array(INITIAL_SLOTS);
+  fast0 = new Float64Array(INITIAL_SLOTS);
+  fast1 = new Float64Array(INITIAL_SLOTS);
+  /** Bit 1: side 0 present, bit 2: side 1 present. */
+  masks = new Uint8Array(INITIAL_SLOTS);
+  /** Slots before this index are dropped. */
   head = 0;
+  length = 0;
+  /** Exact values by instant, for slots holding a NaN fast value. */
+  exact: Map<number, ExactPair> | null = null;
   firstJoined = Number.POSITIVE_INFINITY;
   /** End of the window this key is queued to close; NaN when not queued. */
   nextEnd = Number.NaN;
   constructor(key: string) {
     this.key = key;
   }
+
+  /** Index of the slot for instant t, inserted (empty) if new; appending is the common case. */
+  slotFor(t: number): number {
+    const n = this.length;
+    if (n === this.head || this.times[n - 1]! < t) {
+      if (n === this.times.length) return this.makeRoom(n, t);
+      this.times[n] = t;
+      this.fast0[n] = 0;
+      this.fast1[n] = 0;
+      this.masks[n] = 0;
+      this.length = n + 1;
+      return n;
+    }
+    let lo = this.head;
+    let hi = n - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const mt = this.times[mid]!;
+      if (mt === t) return mid;
+      if (mt < t) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return this.makeRoom(lo, t);
+  }
+
+  /** Inserts an empty slot for t at index `at`, compacting or growing the columns when full. */
+  private makeRoom(at: number, t: number): number {
+    const { head, length } = this;
+    if (length === this.times.length) {
+      const size = length - head < this.times.length >> 1 ? this.times.length : this.times.length * 2;
+      this.times = moved(this.times, head, length, size);
+      this.fast0 = moved(this.fast0, head, length, size);
+      this.fast1 = moved(this.fast1, head, length, size);
+      this.masks = moved(this.masks, head, length, size);
+      at -= head;
+      this.length = length - head;
+      this.head = 0;
+    }
+    const n = this.length;
+    if (at < n) {
+      this.times.copyWithin(at + 1, at, n);
+      this.fast0.copyWithin(at + 1, at, n);
+      this.fast1.copyWithin(at + 1, at, n);
+      this.masks.copyWithin(at + 1, at, n);
+    }
+    this.times[at] = t;
+    this.fast0[at] = 0;
+    this.fast1[at] = 0;
+    this.masks[at] = 0;
+    this.length = n + 1;
+    return at;
+  }
+
+  /** Drops the slots before index `drop`. */
+  dropBefore(drop: number): void {
+    if (this.exact !== null) {
+      for (let i = this.head; i < drop; i++) this.exact.delete(this.times[i]!);
+      if (this.exact.size === 0) this.exact = null;
+    }
+    if (drop >= this.length) {
+      this.head = 0;
+      this.length = 0;
+    } else {
+      this.head = drop;
+    }
+  }
+
+  /** Sets one side's value at slot i. */
+  set(i: number, side: 0 | 1, units: Units, scale: number): void {
+    const fast = toFast(units, scale);
+    if (side === 0) this.fast0[i] = fast;
+    else this.fast1[i] = fast;
+    this.masks[i]! |= side === 0 ? 1 : 2;
+    if (fast === fast) {
+      const pair = this.exact?.get(this.times[i]!);
+      if (pair !== undefined) {
+        if (side === 0) pair.side0 = null;
+        else pair.side1 = null;
+      }
+      return;
+    }
+    this.exact ??= new Map();
+    const t = this.times[i]!;
+    let pair = this.exact.get(t);
+    if (pair === undefined) {
+      pair = { side0: null, side1: null };
+      this.exact.set(t, pair);
+    }
+    if (side === 0) pair.side0 = { units, scale };
+    else pair.side1 = { units, scale };
+  }
+
+  /** The exact value of one side at slot i. */
+  exactAt(i: number, side: 0 | 1): Decimal {
+    const fast = side === 0 ? this.fast0[i]! : this.fast1[i]!;
+    if (fast === fast) return { units: fast, scale: FAST_SCALE };
+    const pair = this.exact!.get(this.times[i]!)!;
+    return (side === 0 ? pair.side0 : pair.side1)!;
+  }
+}
+
+/** array[from, to) copied to the start of a new array of `size` elements (or of `array` itself when it fits). */
+function moved<T extends Float64Array | Uint8Array>(array: T, from: number, to: number, size: number): T {
+  if (size === array.length) {
+    array.copyWithin(0, from, to);
+    return array;
+  }
+  const grown = new (array.constructor as new (n: number) => T)(size);
+  grown.set(array.subarray(from, to));
+  return grown;
 }
 
 type SlotSnapshot = [number, string, number, string, number, number];
@@ -108,38 +225,53 @@ export class PairedWindows {
   /** Number of (key, instant) slots held: the operator's state size. */
   get openSlots(): number {
     let n = 0;
-    for (const state of this.keys.values()) n += state.slots.length - state.head;
+    for (const state of this.keys.values()) n += state.length - state.head;
     return n;
   }
 
   /** Adds the value of one side at (key, instant t). */
   add(key: string, side: 0 | 1, t: number, units: Units, scale: number): AddOutcome {
+    const state = this.accept(key, t, 1);
+    if (state === null) return 1;
+    const i = state.slotFor(t);
+    state.set(i, side, units, scale);
+    if (state.masks[i] === 3 && t < state.firstJoined) state.firstJoined = t;
+    return 0;
+  }
+
+  /** Adds both sides' values at (key, instant t): the same as `add` for side 0, then for side 1. */
+  addPair(key: string, t: number, units0: Units, scale0: number, units1: Units, scale1: number): AddOutcome {
+    const state = this.accept(key, t, 2);
+    if (state === null) return 1;
+    const i = state.slotFor(t);
+    state.set(i, 0, units0, scale0);
+    state.set(i, 1, units1, scale1);
+    if (t < state.firstJoined) state.firstJoined = t;
+    return 0;
+  }
+
+  /**
+   * The state of `key` for a record at t, queued to close its next window;
+   * null (and counted `records` times) when every window of t has closed.
+   */
+  private accept(key: string, t: number, records: number): KeyState | null {
     const spec = this.options.window;
     const watermark = this.current;
-    if (lastWindowEnd(spec, t) <= watermark) {
-      this.lateCount++;
-      return 1;
+    const lastStart = Math.floor(t / spec.slide) * spec.slide;
+    if (lastStart + spec.size <= watermark) {
+      this.lateCount += records;
+      return null;
     }
-    if (firstWindowEnd(spec, t) <= watermark) this.partlyLateCount++;
+    const firstEnd = lastStart + spec.slide;
+    if (firstEnd <= watermark) this.partlyLateCount += records;
     let state = this.keys.get(key);
     if (state === undefined) {
       state = new KeyState(key);
       this.keys.set(key, state);
     }
-    const slot = findOrInsertSlot(state, t);
-    const fast = toFast(units, scale);
-    const exact = fast === fast ? null : { units, scale };
-    if (side === 0) {
-      slot.fast0 = fast;
-      slot.exact0 = exact;
-    } else {
-      slot.fast1 = fast;
-      slot.exact1 = exact;
-    }
-    slot.mask |= side === 0 ? 1 : 2;
-    if (slot.mask === 3 && t < state.firstJoined) state.firstJoined = t;
-    this.queue.schedule(state, Math.max(firstWindowEnd(spec, t), nextWindowEndAfter(spec, watermark)));
-    return 0;
+    // Already queued for a window ending no later than t's first: nothing to do.
+    if (!(state.nextEnd <= firstEnd)) this.queue.schedule(state, Math.max(firstEnd, nextWindowEndAfter(spec, watermark)));
+    return state;
   }
 
   /** Moves the watermark forward and emits every window whose end it reaches. */
@@ -157,9 +289,10 @@ export class PairedWindows {
   private closeWindow(state: KeyState, end: number, emit: Emit): void {
     const { window: spec, digits, trimLeading } = this.options;
     const start = end - spec.size;
-    const slots = state.slots;
+    const { times, fast0, fast1, masks } = state;
+    const length = state.length;
     let first = state.head;
-    while (first < slots.length && slots[first]!.t < start) first++;
+    while (first < length && times[first]! < start) first++;
     let last = first;
     let count = 0;
     let exact = false;
@@ -167,13 +300,12 @@ export class PairedWindows {
     let sum1 = 0;
     let max0 = Number.NEGATIVE_INFINITY;
     let max1 = Number.NEGATIVE_INFINITY;
-    for (; last < slots.length; last++) {
-      const slot = slots[last]!;
-      if (slot.t >= end) break;
-      if (slot.mask !== 3) continue;
+    for (; last < length; last++) {
+      if (times[last]! >= end) break;
+      if (masks[last] !== 3) continue;
       count++;
-      const a = slot.fast0;
-      const b = slot.fast1;
+      const a = fast0[last]!;
+      const b = fast1[last]!;
       // NaN marks a value kept exactly: the window takes the exact path.
       if (a !== a || b !== b) exact = true;
       sum0 += a;
@@ -189,30 +321,22 @@ export class PairedWindows {
         value0 = agg0 === 'mean' ? divideRounded(sum0, FAST_SCALE, count, digits) : roundUnits(max0, FAST_SCALE, digits);
         value1 = agg1 === 'mean' ? divideRounded(sum1, FAST_SCALE, count, digits) : roundUnits(max1, FAST_SCALE, digits);
       } else {
-        value0 = this.exactAggregate(slots, first, last, 0);
-        value1 = this.exactAggregate(slots, first, last, 1);
+        value0 = this.exactAggregate(state, first, last, 0);
+        value1 = this.exactAggregate(state, first, last, 1);
       }
       emit({ key: state.key, start, end, value0, value1, count });
     }
     // Instants before the next window's start are behind every open window.
     const nextStart = start + spec.slide;
     let drop = first;
-    while (drop < slots.length && slots[drop]!.t < nextStart) drop++;
-    if (drop === slots.length) {
-      slots.length = 0;
-      state.head = 0;
-    } else if (drop > 32 && drop * 2 > slots.length) {
-      slots.splice(0, drop);
-      state.head = 0;
-    } else {
-      state.head = drop;
-    }
-    if (slots.length > 0) this.queue.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, slots[state.head]!.t)));
+    while (drop < length && times[drop]! < nextStart) drop++;
+    state.dropBefore(drop);
+    if (state.length > 0) this.queue.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, state.times[state.head]!)));
     else if (!trimLeading) this.keys.delete(state.key);
   }
 
-  /** The aggregate of one side over slots[first, last) in exact decimal arithmetic. */
-  private exactAggregate(slots: Slot[], first: number, last: number, side: 0 | 1): Units {
+  /** The aggregate of one side over the slots [first, last) in exact decimal arithmetic. */
+  private exactAggregate(state: KeyState, first: number, last: number, side: 0 | 1): Units {
     const { digits } = this.options;
     const mean = this.options.aggregates[side] === 'mean';
     const sum = this.sum0;
@@ -220,12 +344,8 @@ export class PairedWindows {
     let maxUnits: Units = 0;
     let maxScale = -1;
     for (let i = first; i < last; i++) {
-      const slot = slots[i]!;
-      if (slot.mask !== 3) continue;
-      const fast = side === 0 ? slot.fast0 : slot.fast1;
-      const exact = side === 0 ? slot.exact0 : slot.exact1;
-      const units = exact === null ? fast : exact.units;
-      const scale = exact === null ? FAST_SCALE : exact.scale;
+      if (state.masks[i] !== 3) continue;
+      const { units, scale } = state.exactAt(i, side);
       if (mean) sum.add(units, scale);
       else if (maxScale < 0 || compareDecimal(units, scale, maxUnits, maxScale) > 0) {
         maxUnits = units;
@@ -238,11 +358,11 @@ export class PairedWindows {
   snapshot(): PairedWindowSnapshot {
     const keys: PairedWindowSnapshot['keys'] = [];
     for (const state of this.keys.values()) {
-      keys.push({
-        key: state.key,
-        firstJoined: Number.isFinite(state.firstJoined) ? state.firstJoined : null,
-        slots: state.slots.slice(state.head).map((s) => [s.t, ...exactOf(s.fast0, s.exact0), ...exactOf(s.fast1, s.exact1), s.mask]),
-      });
+      const slots: SlotSnapshot[] = [];
+      for (let i = state.head; i < state.length; i++) {
+        slots.push([state.times[i]!, ...exactOf(state.exactAt(i, 0)), ...exactOf(state.exactAt(i, 1)), state.masks[i]!]);
+      }
+      keys.push({ key: state.key, firstJoined: Number.isFinite(state.firstJoined) ? state.firstJoined : null, slots });
     }
     return { watermark: this.current, keys };
   }
@@ -256,50 +376,24 @@ export class PairedWindows {
       const state = new KeyState(saved.key);
       state.firstJoined = saved.firstJoined ?? Number.POSITIVE_INFINITY;
       for (const [t, u0, s0, u1, s1, mask] of saved.slots) {
-        const slot = new Slot(t);
-        slot.fast0 = toFast(toUnits(u0), s0);
-        slot.exact0 = slot.fast0 === slot.fast0 ? null : { units: toUnits(u0), scale: s0 };
-        slot.fast1 = toFast(toUnits(u1), s1);
-        slot.exact1 = slot.fast1 === slot.fast1 ? null : { units: toUnits(u1), scale: s1 };
-        slot.mask = mask;
-        state.slots.push(slot);
+        const i = state.slotFor(t);
+        state.set(i, 0, toUnits(u0), s0);
+        state.set(i, 1, toUnits(u1), s1);
+        state.masks[i] = mask;
       }
       this.keys.set(saved.key, state);
-      if (state.slots.length > 0) {
-        this.queue.schedule(state, Math.max(firstWindowEnd(spec, state.slots[0]!.t), nextWindowEndAfter(spec, this.current)));
+      if (state.length > 0) {
+        this.queue.schedule(state, Math.max(firstWindowEnd(spec, state.times[state.head]!), nextWindowEndAfter(spec, this.current)));
       }
     }
   }
 }
 
-function exactOf(fast: number, exact: Decimal | null): [string, number] {
-  return exact === null ? [String(fast), FAST_SCALE] : [String(exact.units), exact.scale];
+function exactOf(value: Decimal): [string, number] {
+  return [String(value.units), value.scale];
 }
 
 function toUnits(text: string): Units {
   const n = Number(text);
   return Number.isSafeInteger(n) ? n : BigInt(text);
-}
-
-/** The slot for instant t in ascending `slots`, inserted if new (appending is the common case). */
-function findOrInsertSlot(state: KeyState, t: number): Slot {
-  const slots = state.slots;
-  const n = slots.length;
-  if (n === state.head || slots[n - 1]!.t < t) {
-    const slot = new Slot(t);
-    slots.push(slot);
-    return slot;
-  }
-  let lo = state.head;
-  let hi = n - 1;
-  while (lo <= hi) {
-    const mid = (lo + hi) >> 1;
-    const mt = slots[mid]!.t;
-    if (mt === t) return slots[mid]!;
-    if (mt < t) lo = mid + 1;
-    else hi = mid - 1;
-  }
-  const slot = new Slot(t);
-  slots.splice(lo, 0, slot);
-  return slot;
 }

@@ -9,7 +9,7 @@
 // abandoned and the files are read again with the watermark held back until
 // the end of input, which is exact for any order.
 
-import { formatUnits } from '../engine/decimal.ts';
+import { formatUnits, type Units } from '../engine/decimal.ts';
 import { compareNatural } from '../engine/natural-order.ts';
 import { StreamwatchError } from '../errors.ts';
 import type { Incident } from '../engine/incidents.ts';
@@ -19,8 +19,8 @@ import { MetricPairDetector, type WindowRow } from '../jobs/metric-pair-detector
 import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs.ts';
 import { csvLine } from './csv/fields.ts';
 import { FileWriter, writeCsvFile } from './csv/file-writer.ts';
-import { LineReader } from './csv/line-reader.ts';
-import { KeyedRows } from './csv/keyed-rows.ts';
+import { ByteLineReader } from './csv/byte-lines.ts';
+import { KeyedRows, type KeyRows } from './csv/keyed-rows.ts';
 import { MetricRowParser, metricColumns, readHeader } from './metric-csv.ts';
 
 export interface MetricBatchInput {
@@ -66,11 +66,13 @@ export async function runMetricBatch(options: MetricBatchOptions): Promise<Metri
 
 interface OpenInput {
   input: MetricBatchInput;
-  reader: LineReader;
+  reader: ByteLineReader;
   parser: MetricRowParser;
   partition: string;
   /** For each metric column the parser reads: which side it feeds (-1 for none). */
   sideOfColumn: Array<0 | 1 | -1>;
+  /** The columns of side 0 and side 1 when this input feeds both (a combined file), else null. */
+  pairColumns: [number, number] | null;
   /** Largest instant read so far: the input that lags behind is read next. */
   maxInstant: number;
   done: boolean;
@@ -81,12 +83,12 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
   const bounded = Number.isFinite(lateness);
   const timeKind: { kind: TimeKind | null } = { kind: null };
   const sorted = new KeyedRows();
-  const format = new RowFormatter(job);
+  const format = new RowWriter(job, sorted);
   const incidents: Incident[] = [];
   let rowSpill: Promise<void> | undefined;
   const detector = new MetricPairDetector(job, { thresholds: options.thresholds, trimLeading: options.trimLeading, lateness, idleTimeout: Number.POSITIVE_INFINITY }, {
     row: (row) => {
-      const pending = sorted.add(row.key, format.row(row, timeKind.kind ?? 'time-of-day'));
+      const pending = format.write(row, timeKind.kind ?? 'time-of-day');
       if (pending) rowSpill = pending;
     },
     incident: (incident, state) => {
@@ -101,8 +103,8 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
   let rejected = 0;
   try {
     for (const [i, input] of options.inputs.entries()) {
-      const reader = await LineReader.open(input.path);
-      const opened: OpenInput = { input, reader, parser: null as unknown as MetricRowParser, partition: String(i), sideOfColumn: [], maxInstant: Number.NEGATIVE_INFINITY, done: false };
+      const reader = await ByteLineReader.open(input.path);
+      const opened: OpenInput = { input, reader, parser: null as unknown as MetricRowParser, partition: String(i), sideOfColumn: [], pairColumns: null, maxInstant: Number.NEGATIVE_INFINITY, done: false };
       inputs.push(opened);
       detector.registerPartition(opened.partition, 0);
       const header = await readHeader(reader);
@@ -113,6 +115,9 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
         const side = input.sides.find((s) => s.field === field);
         return side === undefined ? -1 : side === job.sides[0] ? 0 : side === job.sides[1] ? 1 : -1;
       });
+      const m0 = opened.sideOfColumn.indexOf(0);
+      const m1 = opened.sideOfColumn.indexOf(1);
+      if (m0 >= 0 && m1 >= 0) opened.pairColumns = [m0, m1];
     }
     const sourceName = (input: OpenInput): string => Buffer.from(input.input.path, 'utf8').toString('latin1');
 
@@ -121,10 +126,10 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
       let current: OpenInput | null = null;
       for (const input of inputs) if (!input.done && (current === null || input.maxInstant < current.maxInstant)) current = input;
       if (current === null) break;
-      const { reader, parser, sideOfColumn, partition } = current;
+      const { reader, parser, sideOfColumn, partition, pairColumns } = current;
       const row = parser?.row;
       for (let n = 0; n < LINES_PER_TURN; n++) {
-        const found = reader.nextRange();
+        const found = reader.nextRecord();
         if (found === 0) {
           await reader.fill();
           continue;
@@ -134,20 +139,24 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
           detector.endPartition(current.partition);
           break;
         }
-        const text = reader.recordText;
-        const start = reader.recordStart;
-        const end = reader.recordEnd;
-        if (start === end || (text.charCodeAt(start) <= 32 && text.slice(start, end).trim() === '')) continue;
+        const start = reader.start;
+        const end = reader.end;
+        if (start === end || (reader.bytes[start]! <= 32 && reader.text().trim() === '')) continue;
         read++;
-        if (!parser.parse(text, start, end)) {
+        if (!(reader.quoted ? parser.parse(reader.text()) : parser.parseBytes(reader.bytes, start, end))) {
           rejected++;
           if (rejects) {
-            const pending = rejects.writeLine(csvLine([sourceName(current), String(reader.lineNumber), parser.reason, reader.record()]));
+            const pending = rejects.writeLine(csvLine([sourceName(current), String(reader.lineNumber), parser.reason, reader.text()]));
             if (pending) await pending;
           }
           continue;
         }
         if (row.instant > current.maxInstant) current.maxInstant = row.instant;
+        if (pairColumns !== null) {
+          const [m0, m1] = pairColumns;
+          detector.addPair(partition, row.serverId, row.instant, row.units[m0]!, row.scales[m0]!, row.units[m1]!, row.scales[m1]!, 0);
+          continue;
+        }
         for (let m = 0; m < sideOfColumn.length; m++) {
           const side = sideOfColumn[m]!;
           if (side === -1) continue;
@@ -183,25 +192,99 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
   }
 }
 
-/** Formats window rows; consecutive rows share window bounds, so their text is cached. */
-class RowFormatter {
+/**
+ * Writes window rows as bytes straight into each key's output buffer:
+ * `key,start,end,value0,value1,alert`. Consecutive rows share window
+ * bounds, so their bytes are cached, as are each key's and alert's.
+ */
+class RowWriter {
   private readonly job: MetricPairJob;
+  private readonly rows: KeyedRows;
+  private readonly keys = new Map<string, { rows: KeyRows; prefix: Buffer }>();
+  private readonly alerts = new Map<string, Buffer>();
   private lastStart = Number.NaN;
-  private bounds = '';
+  private bounds = Buffer.alloc(0);
 
-  constructor(job: MetricPairJob) {
+  constructor(job: MetricPairJob, rows: KeyedRows) {
     this.job = job;
+    this.rows = rows;
   }
 
-  row(row: WindowRow, kind: TimeKind): string {
+  /** Adds one row; a promise when the output buffers spilled. */
+  write(row: WindowRow, kind: TimeKind): Promise<void> | undefined {
     if (row.start !== this.lastStart) {
       this.lastStart = row.start;
-      this.bounds = `${formatInstant(row.start, kind)},${formatInstant(row.end, kind)}`;
+      this.bounds = Buffer.from(`${formatInstant(row.start, kind)},${formatInstant(row.end, kind)},`, 'latin1');
     }
-    const { digits } = this.job;
-    return `${row.key},${this.bounds},${formatUnits(row.value0, digits)},${formatUnits(row.value1, digits)},${row.alert}`;
+    let key = this.keys.get(row.key);
+    if (key === undefined) {
+      key = { rows: this.rows.rowsOf(row.key), prefix: Buffer.from(`${row.key},`, 'latin1') };
+      this.keys.set(row.key, key);
+    }
+    let alert = this.alerts.get(row.alert);
+    if (alert === undefined) {
+      alert = Buffer.from(`${row.alert}\n`, 'latin1');
+      this.alerts.set(row.alert, alert);
+    }
+    const rows = key.rows;
+    this.rows.ensure(rows, key.prefix.length + this.bounds.length + 2 * MAX_NUMBER_BYTES + alert.length);
+    const bytes = rows.bytes;
+    let at = rows.length;
+    at += key.prefix.copy(bytes, at);
+    at += this.bounds.copy(bytes, at);
+    at = writeUnits(bytes, at, row.value0, this.job.digits);
+    bytes[at++] = 44;
+    at = writeUnits(bytes, at, row.value1, this.job.digits);
+    bytes[at++] = 44;
+    at += alert.copy(bytes, at);
+    return this.rows.commit(rows, at - rows.length);
   }
 }
+
+/** Room for one number as formatUnits prints it (a bigint with up to 60 digits included). */
+const MAX_NUMBER_BYTES = 72;
+
+/** Writes formatUnits(units, scale) at bytes[at] and returns the position after it. */
+function writeUnits(bytes: Buffer, at: number, units: Units, scale: number): number {
+  if (typeof units !== 'number' || units < 0 || units >= 2 ** 40 || scale > 6) {
+    const text = formatUnits(units, scale);
+    if (text.length > MAX_NUMBER_BYTES) throw new RangeError(`number too long for an output row: ${text}`);
+    return at + bytes.write(text, at, 'latin1');
+  }
+  const pow = POW10[scale]!;
+  let frac = units % pow;
+  let int = (units - frac) / pow;
+  // Integer part, digits written backwards then reversed in place.
+  const first = at;
+  do {
+    const digit = int % 10;
+    bytes[at++] = 48 + digit;
+    int = (int - digit) / 10;
+  } while (int > 0);
+  for (let a = first, b = at - 1; a < b; a++, b--) {
+    const c = bytes[a]!;
+    bytes[a] = bytes[b]!;
+    bytes[b] = c;
+  }
+  bytes[at++] = 46;
+  if (frac === 0) {
+    bytes[at++] = 48;
+    return at;
+  }
+  // The fraction without trailing zeros, left-padded with zeros to its width.
+  let width = scale;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    width--;
+  }
+  for (let i = width - 1; i >= 0; i--) {
+    bytes[at + i] = 48 + (frac % 10);
+    frac = Math.floor(frac / 10);
+  }
+  return at + width;
+}
+
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 
 /** Writes incidents sorted by detector, key (natural order), start, alert. */
 export async function writeIncidents(path: string, incidents: Incident[], kind: TimeKind): Promise<void> {

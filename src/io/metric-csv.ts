@@ -9,7 +9,6 @@ import { MAX_SERVER_ID_LENGTH, METRIC_FIELDS, metricValueProblem, serverIdProble
 import { DayRollover, parseTime, parseTimeOfDayAt, type ParsedTime, type TimeKind } from '../engine/time.ts';
 import { StreamwatchError } from '../errors.ts';
 import { splitCsv } from './csv/fields.ts';
-import type { LineReader } from './csv/line-reader.ts';
 
 export interface MetricColumns {
   count: number;
@@ -76,12 +75,89 @@ export class MetricRowParser {
     return this.todTime;
   }
 
+  private readonly serverIds = new ServerIds();
+  /** Column of each metric, and the largest value it may take (for `parseBytes`). */
+  private readonly metricIndex: Int32Array;
+  private readonly upperBound: Float64Array;
+
   constructor(columns: MetricColumns, timeKind: { kind: TimeKind | null }) {
     this.columns = columns;
+    this.metricIndex = Int32Array.from(columns.metrics, (m) => m.index);
+    this.upperBound = Float64Array.from(columns.metrics, (m) => fastUpperBound(m.field));
     this.timeKind = timeKind;
     this.starts = new Int32Array(columns.count + 1);
     this.ends = new Int32Array(columns.count + 1);
     this.row = { serverId: '', instant: 0, units: columns.metrics.map(() => 0), scales: columns.metrics.map(() => 0) };
+  }
+
+  /**
+   * Same as `parse(bytes.toString('latin1', start, end))` for a record without
+   * quotes, reading the bytes directly. The common row (a time of day, plain
+   * numbers, a valid id) is read here; anything else goes to `parse`, so
+   * results and reasons are the same.
+   */
+  parseBytes(bytes: Buffer, start: number, end: number): boolean {
+    const { columns, starts, ends } = this;
+    const max = columns.count;
+    let found = 0;
+    let from = start;
+    for (let i = start; i < end; i++) {
+      if (bytes[i] !== COMMA) continue;
+      if (found >= max) return this.parse(bytes.toString('latin1', start, end));
+      starts[found] = from;
+      ends[found] = i;
+      found++;
+      from = i + 1;
+    }
+    if (found !== max - 1) return this.parse(bytes.toString('latin1', start, end));
+    starts[found] = from;
+    ends[found] = end;
+    if (this.timeKind.kind === 'absolute') return this.parse(bytes.toString('latin1', start, end));
+    const msOfDay = timeOfDayBytes(bytes, starts[columns.time]!, ends[columns.time]!);
+    if (msOfDay < 0) return this.parse(bytes.toString('latin1', start, end));
+    const idStart = starts[columns.serverId]!;
+    const idEnd = ends[columns.serverId]!;
+    if (idEnd <= idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return this.parse(bytes.toString('latin1', start, end));
+    let hash = 0x811c9dc5;
+    for (let i = idStart; i < idEnd; i++) {
+      const c = bytes[i]!;
+      if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45)) return this.parse(bytes.toString('latin1', start, end));
+      hash = Math.imul(hash ^ c, 0x01000193);
+    }
+    const row = this.row;
+    const { metricIndex, upperBound } = this;
+    for (let m = 0; m < metricIndex.length; m++) {
+      const s = starts[metricIndex[m]!]!;
+      const e = ends[metricIndex[m]!]!;
+      // Plain digits with at most one dot, at most 15 significant digits, not negative.
+      let units = 0;
+      let digits = 0;
+      let significant = 0;
+      let scale = 0;
+      let dot = false;
+      let i = s;
+      if (bytes[i] === 43) i++;
+      for (; i < e; i++) {
+        const c = bytes[i]!;
+        if (c >= 48 && c <= 57) {
+          digits++;
+          if (units !== 0 || c !== 48) significant++;
+          units = units * 10 + (c - 48);
+          if (dot) scale++;
+        } else if (c === 46 && !dot) {
+          dot = true;
+        } else {
+          return this.parse(bytes.toString('latin1', start, end));
+        }
+      }
+      if (digits === 0 || significant > 15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return this.parse(bytes.toString('latin1', start, end));
+      row.units[m] = units;
+      row.scales[m] = scale;
+    }
+    row.serverId = this.serverIds.lookup(bytes, idStart, idEnd, hash) ?? bytes.toString('latin1', idStart, idEnd);
+    this.timeKind.kind = 'time-of-day';
+    row.instant = this.rollover.place(msOfDay);
+    return true;
   }
 
   /** Parses a non-blank record, text[start, end), into `this.row`; false (with `this.reason`) when it must be rejected. */
@@ -181,6 +257,75 @@ export class MetricRowParser {
   }
 }
 
+/** Server ids seen, by their bytes: a row's id becomes the same string each time, without slicing one per row. */
+class ServerIds {
+  private slots = new Int32Array(1024);
+  private hashes = new Int32Array(512);
+  /** Id `e` is spelled by pool[offsets[e], offsets[e + 1]). */
+  private offsets = new Int32Array(513);
+  private pool = new Uint8Array(8192);
+  private readonly ids: string[] = [];
+
+  /** The id spelled by bytes[start, end) (hashed to `hash`), or null once too many ids are held. */
+  lookup(bytes: Uint8Array, start: number, end: number, hash: number): string | null {
+    const { slots, hashes, offsets, pool } = this;
+    const mask = slots.length - 1;
+    const length = end - start;
+    for (let i = hash & mask; ; i = (i + 1) & mask) {
+      const entry = slots[i]! - 1;
+      if (entry < 0) break;
+      if (hashes[entry] !== hash) continue;
+      const at = offsets[entry]!;
+      if (offsets[entry + 1]! - at !== length) continue;
+      let k = 0;
+      while (k < length && pool[at + k] === bytes[start + k]) k++;
+      if (k === length) return this.ids[entry]!;
+    }
+    return this.add(bytes, start, end, hash);
+  }
+
+  private add(bytes: Uint8Array, start: number, end: number, hash: number): string | null {
+    const entry = this.ids.length;
+    if (entry >= MAX_INTERNED_IDS) return null;
+    if (entry + 1 >= this.hashes.length) {
+      this.hashes = grow(this.hashes, this.hashes.length * 2);
+      this.offsets = grow(this.offsets, this.offsets.length * 2);
+    }
+    const at = this.offsets[entry]!;
+    if (at + end - start > this.pool.length) this.pool = grow(this.pool, Math.max(this.pool.length * 2, at + end - start));
+    this.pool.set(bytes.subarray(start, end), at);
+    this.offsets[entry + 1] = at + end - start;
+    this.hashes[entry] = hash;
+    const id = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
+    this.ids.push(id);
+    if (this.ids.length * 2 > this.slots.length) this.rehash(this.slots.length * 2);
+    else this.place(entry);
+    return id;
+  }
+
+  private place(entry: number): void {
+    const slots = this.slots;
+    const mask = slots.length - 1;
+    let i = this.hashes[entry]! & mask;
+    while (slots[i] !== 0) i = (i + 1) & mask;
+    slots[i] = entry + 1;
+  }
+
+  private rehash(size: number): void {
+    this.slots = new Int32Array(size);
+    for (let entry = 0; entry < this.ids.length; entry++) this.place(entry);
+  }
+}
+
+function grow<T extends Int32Array | Uint8Array>(array: T, length: number): T {
+  const grown = new (array.constructor as new (n: number) => T)(length);
+  grown.set(array);
+  return grown;
+}
+
+/** Beyond this many distinct server ids, ids are sliced per row (memory stays bounded by the windows' keys). */
+const MAX_INTERNED_IDS = 1 << 16;
+
 /** True when text[start, end) is a valid server id (1-128 of A-Z a-z 0-9 _ . : -), checked without copying. */
 function plainServerId(text: string, start: number, end: number): boolean {
   if (end <= start || end - start > MAX_SERVER_ID_LENGTH) return false;
@@ -191,6 +336,45 @@ function plainServerId(text: string, start: number, end: number): boolean {
   return true;
 }
 
+/**
+ * The largest value of a metric that `parseBytes` accepts itself, read off
+ * the validation rule: no bound, 100 (the percentages), or -1 (an unknown
+ * rule: every such value goes to the full path).
+ */
+function fastUpperBound(field: MetricField): number {
+  if (metricValueProblem(field, Number.MAX_SAFE_INTEGER, 0) === null) return Number.POSITIVE_INFINITY;
+  if (metricValueProblem(field, 100, 0) === null && metricValueProblem(field, 10_000_000_000_001, 11) !== null) return 100;
+  return -1;
+}
+
+const COMMA = 44;
+const POW10: number[] = [];
+for (let i = 0, p = 1; i <= 15; i++, p *= 10) POW10.push(p);
+
+/** parseTimeOfDayAt of bytes[start, end). */
+function timeOfDayBytes(bytes: Buffer, start: number, end: number): number {
+  const n = end - start;
+  if (n !== 8 && n !== 7) return -1;
+  const h = n === 8 ? digits2(bytes, start) : digit1(bytes, start);
+  const o = start + n - 8;
+  if (h < 0 || h > 23 || bytes[o + 2] !== 58 || bytes[o + 5] !== 58) return -1;
+  const m = digits2(bytes, o + 3);
+  const s = digits2(bytes, o + 6);
+  if (m < 0 || m > 59 || s < 0 || s > 59) return -1;
+  return (h * 3600 + m * 60 + s) * 1000;
+}
+
+function digit1(bytes: Buffer, at: number): number {
+  const c = bytes[at]! - 48;
+  return c >= 0 && c <= 9 ? c : -1;
+}
+
+function digits2(bytes: Buffer, at: number): number {
+  const a = digit1(bytes, at);
+  const b = digit1(bytes, at + 1);
+  return a < 0 || b < 0 ? -1 : a * 10 + b;
+}
+
 function trimmed(text: string, start: number, end: number): string {
   while (start < end && text.charCodeAt(start) === 32) start++;
   while (end > start && text.charCodeAt(end - 1) === 32) end--;
@@ -198,7 +382,7 @@ function trimmed(text: string, start: number, end: number): string {
 }
 
 /** Reads the header line of an input (skipping blank lines); null for an empty file. */
-export async function readHeader(reader: LineReader): Promise<string | null> {
+export async function readHeader(reader: { next(): string | null | undefined; fill(): Promise<void> }): Promise<string | null> {
   for (;;) {
     const line = reader.next();
     if (line === undefined) {

@@ -109,6 +109,14 @@ export class MetricPairDetector {
     return outcome;
   }
 
+  /** Both sides' values for (key, instant) from one record: the same as `add` for side 0, then for side 1. */
+  addPair(partition: string, key: string, instant: number, units0: Units, scale0: number, units1: Units, scale1: number, wallNow: number): AddOutcome {
+    this.clock.observe(partition, instant, wallNow);
+    const outcome = this.windows.addPair(key, instant, units0, scale0, units1, scale1);
+    if (outcome === 0 && this.watchSilence) this.silence.observe(key, instant, this.onSilence);
+    return outcome;
+  }
+
   /** Advances the watermark to what the clock says at `wallNow`, emitting the windows it closes. */
   tick(wallNow: number): void {
     const watermark = this.clock.watermark(wallNow);

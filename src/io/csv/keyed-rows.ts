@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { compareNatural } from '../../engine/natural-order.ts';
 import type { FileWriter } from './file-writer.ts';
 
-interface KeyRows {
+export interface KeyRows {
   /** Rows not spilled yet, as latin1 bytes (rows are ASCII). */
   bytes: Buffer;
   length: number;
@@ -37,20 +37,38 @@ export class KeyedRows {
 
   /** Adds one line for `key`; await the result only when it is a promise (a spill). */
   add(key: string, line: string): Promise<void> | undefined {
+    const rows = this.rowsOf(key);
+    this.ensure(rows, line.length + 1);
+    let length = rows.length;
+    length += rows.bytes.write(line, length, 'latin1');
+    rows.bytes[length++] = 10;
+    return this.commit(rows, length - rows.length);
+  }
+
+  /** The rows of `key`, for a caller that writes row bytes itself (`ensure`, then `commit`). */
+  rowsOf(key: string): KeyRows {
     let rows = this.byKey.get(key);
     if (rows === undefined) {
       rows = { bytes: Buffer.allocUnsafe(1024), length: 0, spilled: [] };
       this.byKey.set(key, rows);
     }
-    const needed = rows.length + line.length + 1;
+    return rows;
+  }
+
+  /** Makes room for `extra` more bytes after `rows.length` in `rows.bytes`. */
+  ensure(rows: KeyRows, extra: number): void {
+    const needed = rows.length + extra;
     if (needed > rows.bytes.length) {
       const grown = Buffer.allocUnsafe(Math.max(needed, rows.bytes.length * 2));
       rows.bytes.copy(grown, 0, 0, rows.length);
       rows.bytes = grown;
     }
-    rows.length += rows.bytes.write(line, rows.length, 'latin1');
-    rows.bytes[rows.length++] = 10;
-    this.held += line.length + 1;
+  }
+
+  /** Counts one row of `bytes` bytes (newline included) written at `rows.length`; a promise when that made the rows spill. */
+  commit(rows: KeyRows, bytes: number): Promise<void> | undefined {
+    rows.length += bytes;
+    this.held += bytes;
     this.count++;
     return this.held >= this.maxHeldChars ? this.spill() : undefined;
   }
