@@ -62,17 +62,14 @@ interface ExactPair {
 }
 
 /**
- * One key's instants still inside an open window, ascending, as columns:
- * slot i is (times[i], fast0[i], fast1[i], masks[i]) for head <= i < length.
- * Typed arrays, not an object per instant: adding a row allocates nothing.
+ * One key's instants still inside an open window, ascending, in one typed
+ * array: slot i is slots[4i .. 4i+3] = (instant, fast0, fast1, mask) for
+ * head <= i < length. Not an object per instant (adding a row allocates
+ * nothing) and one slot's fields share a cache line.
  */
 class KeyState {
   readonly key: string;
-  times = new Float64Array(INITIAL_SLOTS);
-  fast0 = new Float64Array(INITIAL_SLOTS);
-  fast1 = new Float64Array(INITIAL_SLOTS);
-  /** Bit 1: side 0 present, bit 2: side 1 present. */
-  masks = new Uint8Array(INITIAL_SLOTS);
+  slots = new Float64Array(INITIAL_SLOTS * SLOT);
   /** Slots before this index are dropped. */
   head = 0;
   length = 0;
@@ -85,15 +82,25 @@ class KeyState {
     this.key = key;
   }
 
+  time(i: number): number {
+    return this.slots[i * SLOT]!;
+  }
+
+  mask(i: number): number {
+    return this.slots[i * SLOT + MASK]!;
+  }
+
   /** Index of the slot for instant t, inserted (empty) if new; appending is the common case. */
   slotFor(t: number): number {
     const n = this.length;
-    if (n === this.head || this.times[n - 1]! < t) {
-      if (n === this.times.length) return this.makeRoom(n, t);
-      this.times[n] = t;
-      this.fast0[n] = 0;
-      this.fast1[n] = 0;
-      this.masks[n] = 0;
+    const slots = this.slots;
+    if (n === this.head || slots[(n - 1) * SLOT]! < t) {
+      if (n * SLOT === slots.length) return this.makeRoom(n, t);
+      const o = n * SLOT;
+      slots[o] = t;
+      slots[o + FAST0] = 0;
+      slots[o + FAST1] = 0;
+      slots[o + MASK] = 0;
       this.length = n + 1;
       return n;
     }
@@ -101,7 +108,7 @@ class KeyState {
     let hi = n - 1;
     while (lo <= hi) {
       const mid = (lo + hi) >> 1;
-      const mt = this.times[mid]!;
+      const mt = slots[mid * SLOT]!;
       if (mt === t) return mid;
       if (mt < t) lo = mid + 1;
       else hi = mid - 1;
@@ -109,30 +116,32 @@ class KeyState {
     return this.makeRoom(lo, t);
   }
 
-  /** Inserts an empty slot for t at index `at`, compacting or growing the columns when full. */
+  /** Inserts an empty slot for t at index `at`, compacting or growing the array when full. */
   private makeRoom(at: number, t: number): number {
     const { head, length } = this;
-    if (length === this.times.length) {
-      const size = length - head < this.times.length >> 1 ? this.times.length : this.times.length * 2;
-      this.times = moved(this.times, head, length, size);
-      this.fast0 = moved(this.fast0, head, length, size);
-      this.fast1 = moved(this.fast1, head, length, size);
-      this.masks = moved(this.masks, head, length, size);
+    let slots = this.slots;
+    if (length * SLOT === slots.length) {
+      const live = length - head;
+      if (live * 2 >= length) {
+        const grown = new Float64Array(slots.length * 2);
+        grown.set(slots.subarray(head * SLOT, length * SLOT));
+        slots = grown;
+        this.slots = grown;
+      } else {
+        // Few live slots: move them to the front (a loop: a short copyWithin costs more).
+        for (let i = 0, from = head * SLOT; i < live * SLOT; i++) slots[i] = slots[from + i]!;
+      }
       at -= head;
-      this.length = length - head;
+      this.length = live;
       this.head = 0;
     }
     const n = this.length;
-    if (at < n) {
-      this.times.copyWithin(at + 1, at, n);
-      this.fast0.copyWithin(at + 1, at, n);
-      this.fast1.copyWithin(at + 1, at, n);
-      this.masks.copyWithin(at + 1, at, n);
-    }
-    this.times[at] = t;
-    this.fast0[at] = 0;
-    this.fast1[at] = 0;
-    this.masks[at] = 0;
+    for (let i = n * SLOT - 1; i >= at * SLOT; i--) slots[i + SLOT] = slots[i]!;
+    const o = at * SLOT;
+    slots[o] = t;
+    slots[o + FAST0] = 0;
+    slots[o + FAST1] = 0;
+    slots[o + MASK] = 0;
     this.length = n + 1;
     return at;
   }
@@ -140,7 +149,7 @@ class KeyState {
   /** Drops the slots before index `drop`. */
   dropBefore(drop: number): void {
     if (this.exact !== null) {
-      for (let i = this.head; i < drop; i++) this.exact.delete(this.times[i]!);
+      for (let i = this.head; i < drop; i++) this.exact.delete(this.time(i));
       if (this.exact.size === 0) this.exact = null;
     }
     if (drop >= this.length) {
@@ -154,11 +163,13 @@ class KeyState {
   /** Sets one side's value at slot i. */
   set(i: number, side: 0 | 1, units: Units, scale: number): void {
     const fast = toFast(units, scale);
-    if (side === 0) this.fast0[i] = fast;
-    else this.fast1[i] = fast;
-    this.masks[i]! |= side === 0 ? 1 : 2;
+    const o = i * SLOT;
+    const slots = this.slots;
+    slots[o + FAST0 + side] = fast;
+    slots[o + MASK] = slots[o + MASK]! | (side === 0 ? 1 : 2);
     if (fast === fast) {
-      const pair = this.exact?.get(this.times[i]!);
+      if (this.exact === null) return;
+      const pair = this.exact.get(slots[o]!);
       if (pair !== undefined) {
         if (side === 0) pair.side0 = null;
         else pair.side1 = null;
@@ -166,7 +177,7 @@ class KeyState {
       return;
     }
     this.exact ??= new Map();
-    const t = this.times[i]!;
+    const t = slots[o]!;
     let pair = this.exact.get(t);
     if (pair === undefined) {
       pair = { side0: null, side1: null };
@@ -178,23 +189,19 @@ class KeyState {
 
   /** The exact value of one side at slot i. */
   exactAt(i: number, side: 0 | 1): Decimal {
-    const fast = side === 0 ? this.fast0[i]! : this.fast1[i]!;
+    const fast = this.slots[i * SLOT + FAST0 + side]!;
     if (fast === fast) return { units: fast, scale: FAST_SCALE };
-    const pair = this.exact!.get(this.times[i]!)!;
+    const pair = this.exact!.get(this.time(i))!;
     return (side === 0 ? pair.side0 : pair.side1)!;
   }
 }
 
-/** array[from, to) copied to the start of a new array of `size` elements (or of `array` itself when it fits). */
-function moved<T extends Float64Array | Uint8Array>(array: T, from: number, to: number, size: number): T {
-  if (size === array.length) {
-    array.copyWithin(0, from, to);
-    return array;
-  }
-  const grown = new (array.constructor as new (n: number) => T)(size);
-  grown.set(array.subarray(from, to));
-  return grown;
-}
+/** Fields of a slot in KeyState.slots. */
+const SLOT = 4;
+const FAST0 = 1;
+const FAST1 = 2;
+/** Bit 1: side 0 present, bit 2: side 1 present. */
+const MASK = 3;
 
 type SlotSnapshot = [number, string, number, string, number, number];
 
@@ -235,7 +242,7 @@ export class PairedWindows {
     if (state === null) return 1;
     const i = state.slotFor(t);
     state.set(i, side, units, scale);
-    if (state.masks[i] === 3 && t < state.firstJoined) state.firstJoined = t;
+    if (state.mask(i) === 3 && t < state.firstJoined) state.firstJoined = t;
     return 0;
   }
 
@@ -289,10 +296,10 @@ export class PairedWindows {
   private closeWindow(state: KeyState, end: number, emit: Emit): void {
     const { window: spec, digits, trimLeading } = this.options;
     const start = end - spec.size;
-    const { times, fast0, fast1, masks } = state;
+    const slots = state.slots;
     const length = state.length;
     let first = state.head;
-    while (first < length && times[first]! < start) first++;
+    while (first < length && slots[first * SLOT]! < start) first++;
     let last = first;
     let count = 0;
     let exact = false;
@@ -300,12 +307,12 @@ export class PairedWindows {
     let sum1 = 0;
     let max0 = Number.NEGATIVE_INFINITY;
     let max1 = Number.NEGATIVE_INFINITY;
-    for (; last < length; last++) {
-      if (times[last]! >= end) break;
-      if (masks[last] !== 3) continue;
+    for (let o = first * SLOT; last < length; last++, o += SLOT) {
+      if (slots[o]! >= end) break;
+      if (slots[o + MASK] !== 3) continue;
       count++;
-      const a = fast0[last]!;
-      const b = fast1[last]!;
+      const a = slots[o + FAST0]!;
+      const b = slots[o + FAST1]!;
       // NaN marks a value kept exactly: the window takes the exact path.
       if (a !== a || b !== b) exact = true;
       sum0 += a;
@@ -329,9 +336,9 @@ export class PairedWindows {
     // Instants before the next window's start are behind every open window.
     const nextStart = start + spec.slide;
     let drop = first;
-    while (drop < length && times[drop]! < nextStart) drop++;
+    while (drop < length && slots[drop * SLOT]! < nextStart) drop++;
     state.dropBefore(drop);
-    if (state.length > 0) this.queue.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, state.times[state.head]!)));
+    if (state.length > 0) this.queue.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, state.time(state.head))));
     else if (!trimLeading) this.keys.delete(state.key);
   }
 
@@ -344,7 +351,7 @@ export class PairedWindows {
     let maxUnits: Units = 0;
     let maxScale = -1;
     for (let i = first; i < last; i++) {
-      if (state.masks[i] !== 3) continue;
+      if (state.mask(i) !== 3) continue;
       const { units, scale } = state.exactAt(i, side);
       if (mean) sum.add(units, scale);
       else if (maxScale < 0 || compareDecimal(units, scale, maxUnits, maxScale) > 0) {
@@ -360,7 +367,7 @@ export class PairedWindows {
     for (const state of this.keys.values()) {
       const slots: SlotSnapshot[] = [];
       for (let i = state.head; i < state.length; i++) {
-        slots.push([state.times[i]!, ...exactOf(state.exactAt(i, 0)), ...exactOf(state.exactAt(i, 1)), state.masks[i]!]);
+        slots.push([state.time(i), ...exactOf(state.exactAt(i, 0)), ...exactOf(state.exactAt(i, 1)), state.mask(i)]);
       }
       keys.push({ key: state.key, firstJoined: Number.isFinite(state.firstJoined) ? state.firstJoined : null, slots });
     }
@@ -379,11 +386,11 @@ export class PairedWindows {
         const i = state.slotFor(t);
         state.set(i, 0, toUnits(u0), s0);
         state.set(i, 1, toUnits(u1), s1);
-        state.masks[i] = mask;
+        state.slots[i * SLOT + MASK] = mask;
       }
       this.keys.set(saved.key, state);
       if (state.length > 0) {
-        this.queue.schedule(state, Math.max(firstWindowEnd(spec, state.times[state.head]!), nextWindowEndAfter(spec, this.current)));
+        this.queue.schedule(state, Math.max(firstWindowEnd(spec, state.time(state.head)), nextWindowEndAfter(spec, this.current)));
       }
     }
   }

@@ -230,15 +230,21 @@ class RowWriter {
     this.rows.ensure(rows, key.prefix.length + this.bounds.length + 2 * MAX_NUMBER_BYTES + alert.length);
     const bytes = rows.bytes;
     let at = rows.length;
-    at += key.prefix.copy(bytes, at);
-    at += this.bounds.copy(bytes, at);
+    at = put(bytes, at, key.prefix);
+    at = put(bytes, at, this.bounds);
     at = writeUnits(bytes, at, row.value0, this.job.digits);
     bytes[at++] = 44;
     at = writeUnits(bytes, at, row.value1, this.job.digits);
     bytes[at++] = 44;
-    at += alert.copy(bytes, at);
+    at = put(bytes, at, alert);
     return this.rows.commit(rows, at - rows.length);
   }
+}
+
+/** Copies `source` to bytes[at] and returns the position after it. */
+function put(bytes: Buffer, at: number, source: Buffer): number {
+  bytes.set(source, at);
+  return at + source.length;
 }
 
 /** Room for one number as formatUnits prints it (a bigint with up to 60 digits included). */

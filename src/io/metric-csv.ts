@@ -76,13 +76,18 @@ export class MetricRowParser {
   }
 
   private readonly serverIds = new ServerIds();
-  /** Column of each metric, and the largest value it may take (for `parseBytes`). */
-  private readonly metricIndex: Int32Array;
+  /** What `parseBytes` reads in each column (ROLE_*; ROLE_METRIC + m for metric m), and the largest value each metric may take. */
+  private readonly roles: Int32Array;
   private readonly upperBound: Float64Array;
 
   constructor(columns: MetricColumns, timeKind: { kind: TimeKind | null }) {
     this.columns = columns;
-    this.metricIndex = Int32Array.from(columns.metrics, (m) => m.index);
+    this.roles = new Int32Array(columns.count);
+    this.roles[columns.time] = ROLE_TIME;
+    this.roles[columns.serverId] = ROLE_SERVER_ID;
+    columns.metrics.forEach(({ index }, m) => {
+      this.roles[index] = ROLE_METRIC + m;
+    });
     this.upperBound = Float64Array.from(columns.metrics, (m) => fastUpperBound(m.field));
     this.timeKind = timeKind;
     this.starts = new Int32Array(columns.count + 1);
@@ -97,63 +102,69 @@ export class MetricRowParser {
    * results and reasons are the same.
    */
   parseBytes(bytes: Buffer, start: number, end: number): boolean {
-    const { columns, starts, ends } = this;
-    const max = columns.count;
-    let found = 0;
-    let from = start;
-    for (let i = start; i < end; i++) {
-      if (bytes[i] !== COMMA) continue;
-      if (found >= max) return this.parse(bytes.toString('latin1', start, end));
-      starts[found] = from;
-      ends[found] = i;
-      found++;
-      from = i + 1;
-    }
-    if (found !== max - 1) return this.parse(bytes.toString('latin1', start, end));
-    starts[found] = from;
-    ends[found] = end;
-    if (this.timeKind.kind === 'absolute') return this.parse(bytes.toString('latin1', start, end));
-    const msOfDay = timeOfDayBytes(bytes, starts[columns.time]!, ends[columns.time]!);
-    if (msOfDay < 0) return this.parse(bytes.toString('latin1', start, end));
-    const idStart = starts[columns.serverId]!;
-    const idEnd = ends[columns.serverId]!;
-    if (idEnd <= idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return this.parse(bytes.toString('latin1', start, end));
-    let hash = 0x811c9dc5;
-    for (let i = idStart; i < idEnd; i++) {
-      const c = bytes[i]!;
-      if (!((c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45)) return this.parse(bytes.toString('latin1', start, end));
-      hash = Math.imul(hash ^ c, 0x01000193);
-    }
+    const { roles, upperBound } = this;
     const row = this.row;
-    const { metricIndex, upperBound } = this;
-    for (let m = 0; m < metricIndex.length; m++) {
-      const s = starts[metricIndex[m]!]!;
-      const e = ends[metricIndex[m]!]!;
-      // Plain digits with at most one dot, at most 15 significant digits, not negative.
-      let units = 0;
-      let digits = 0;
-      let significant = 0;
-      let scale = 0;
-      let dot = false;
-      let i = s;
-      if (bytes[i] === 43) i++;
-      for (; i < e; i++) {
-        const c = bytes[i]!;
-        if (c >= 48 && c <= 57) {
-          digits++;
-          if (units !== 0 || c !== 48) significant++;
-          units = units * 10 + (c - 48);
-          if (dot) scale++;
-        } else if (c === 46 && !dot) {
-          dot = true;
-        } else {
-          return this.parse(bytes.toString('latin1', start, end));
+    const max = roles.length;
+    let msOfDay = -1;
+    let idStart = 0;
+    let idEnd = 0;
+    let hash = 0;
+    let pos = start;
+    // One pass over the bytes: each field is read as its column's role says, up to the comma after it.
+    for (let column = 0; column < max; column++) {
+      const role = roles[column]!;
+      const from = pos;
+      if (role >= ROLE_METRIC) {
+        // Plain digits with at most one dot, fewer than 10^15 as an integer (at most 15 significant digits), not negative.
+        let units = 0;
+        let scale = 0;
+        let dot = 0;
+        if (bytes[pos] === 43) pos++;
+        const digitsFrom = pos;
+        for (; pos < end; pos++) {
+          const d = bytes[pos]! - 48;
+          if (d >= 0 && d <= 9) {
+            units = units * 10 + d;
+            scale += dot;
+          } else if (d === DOT - 48 && dot === 0) {
+            dot = 1;
+          } else if (d === COMMA - 48) {
+            break;
+          } else {
+            return this.parse(bytes.toString('latin1', start, end));
+          }
+        }
+        const m = role - ROLE_METRIC;
+        if (pos - digitsFrom === dot || units >= 1e15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return this.parse(bytes.toString('latin1', start, end));
+        row.units[m] = units;
+        row.scales[m] = scale;
+      } else if (role === ROLE_SERVER_ID) {
+        hash = 0x811c9dc5;
+        for (; pos < end; pos++) {
+          const c = bytes[pos]!;
+          if (c === COMMA) break;
+          if (ID_BYTE[c] === 0) return this.parse(bytes.toString('latin1', start, end));
+          hash = Math.imul(hash ^ c, 0x01000193);
+        }
+        idStart = from;
+        idEnd = pos;
+        if (idEnd === idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return this.parse(bytes.toString('latin1', start, end));
+      } else {
+        while (pos < end && bytes[pos] !== COMMA) pos++;
+        if (role === ROLE_TIME) {
+          msOfDay = timeOfDayBytes(bytes, from, pos);
+          if (msOfDay < 0) return this.parse(bytes.toString('latin1', start, end));
         }
       }
-      if (digits === 0 || significant > 15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return this.parse(bytes.toString('latin1', start, end));
-      row.units[m] = units;
-      row.scales[m] = scale;
+      // Now at the comma ending the field, or at the end of the record.
+      if (column < max - 1) {
+        if (pos >= end) return this.parse(bytes.toString('latin1', start, end));
+        pos++;
+      } else if (pos < end) {
+        return this.parse(bytes.toString('latin1', start, end));
+      }
     }
+    if (this.timeKind.kind === 'absolute') return this.parse(bytes.toString('latin1', start, end));
     row.serverId = this.serverIds.lookup(bytes, idStart, idEnd, hash) ?? bytes.toString('latin1', idStart, idEnd);
     this.timeKind.kind = 'time-of-day';
     row.instant = this.rollover.place(msOfDay);
@@ -348,6 +359,13 @@ function fastUpperBound(field: MetricField): number {
 }
 
 const COMMA = 44;
+const DOT = 46;
+/** 1 for the bytes a server id may hold: A-Z a-z 0-9 _ . : - */
+const ID_BYTE = new Uint8Array(256);
+for (let c = 0; c < 256; c++) ID_BYTE[c] = (c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45 ? 1 : 0;
+const ROLE_TIME = 1;
+const ROLE_SERVER_ID = 2;
+const ROLE_METRIC = 3;
 const POW10: number[] = [];
 for (let i = 0, p = 1; i <= 15; i++, p *= 10) POW10.push(p);
 
