@@ -23,7 +23,7 @@ function highWaterMark(pid: number): number | undefined {
   }
 }
 
-export function measure(command: string, args: string[], options: { cwd?: string; pollMs?: number } = {}): Promise<Measured> {
+export function measure(command: string, args: string[], options: { cwd?: string; pollMs?: number; onStderr?: (text: string) => void } = {}): Promise<Measured> {
   return new Promise((resolve, reject) => {
     const began = performance.now();
     const child = spawn(command, args, { cwd: options.cwd, stdio: ['ignore', 'ignore', 'pipe'] });
@@ -38,6 +38,7 @@ export function measure(command: string, args: string[], options: { cwd?: string
     child.stderr.setEncoding('utf8');
     child.stderr.on('data', (text: string) => {
       stderr += text;
+      options.onStderr?.(text);
     });
     child.on('error', (error) => {
       clearInterval(timer);
