@@ -39,6 +39,8 @@ export interface GroupConsumerConfig extends ClientConfig {
   maxWaitMs?: number;
   /** Records held before fetching pauses. */
   maxBuffered?: number;
+  /** Most records one poll() returns (default 2,000): a caller that works through a batch without yielding holds its timers and sockets that long. */
+  maxPollRecords?: number;
   /** Largest fetch response (bytes) and largest share of one partition in it. */
   fetchMaxBytes?: number;
   partitionMaxBytes?: number;
@@ -74,6 +76,7 @@ export class GroupConsumer {
   private readonly topics: readonly string[];
   private readonly brokers: readonly string[];
   private readonly maxBuffered: number;
+  private readonly maxPollRecords: number;
   private readonly fallback: 'earliest' | 'latest';
   private readonly fetchOptions: { maxWaitMs: number; maxBytes: number; partitionMaxBytes: number; isolationLevel: 0 | 1 };
   private readonly retries: number;
@@ -91,7 +94,9 @@ export class GroupConsumer {
   private rotation = 0;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
+  /** Fetched records; those before `taken` were handed out already. */
   private buffered: ConsumedRecord[] = [];
+  private taken = 0;
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
@@ -101,6 +106,7 @@ export class GroupConsumer {
     this.topics = [...config.topics];
     this.brokers = config.brokers;
     this.maxBuffered = config.maxBuffered ?? 10_000;
+    this.maxPollRecords = Math.max(1, config.maxPollRecords ?? 2000);
     this.fallback = config.fallback ?? 'earliest';
     this.fetchOptions = {
       maxWaitMs: config.maxWaitMs ?? 500,
@@ -169,11 +175,13 @@ export class GroupConsumer {
   }
 
   /**
-   * The records that arrived since the last call, waiting up to `maxWaitMs`
-   * for at least one. An empty array means nothing came (or the consumer was closed).
+   * The records that arrived since the last call (at most `maxPollRecords`),
+   * waiting up to `maxWaitMs` for at least one. An empty array means nothing
+   * came (or the consumer was closed). Always lets the event loop run once
+   * (timers, sockets), even when records are waiting.
    */
   async poll(maxWaitMs: number): Promise<ConsumedRecord[]> {
-    if (this.buffered.length === 0 && !this.failure && !this.closed) {
+    if (this.taken === this.buffered.length && !this.failure && !this.closed) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -181,10 +189,23 @@ export class GroupConsumer {
       });
       clearTimeout(timer);
       this.wake = null;
+    } else {
+      await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (this.failure) throw this.failure;
-    const batch = this.buffered;
-    this.buffered = [];
+    let batch: ConsumedRecord[];
+    if (this.taken === 0 && this.buffered.length <= this.maxPollRecords) {
+      batch = this.buffered;
+      this.buffered = [];
+    } else {
+      const end = Math.min(this.buffered.length, this.taken + this.maxPollRecords);
+      batch = this.buffered.slice(this.taken, end);
+      this.taken = end;
+      if (end === this.buffered.length) {
+        this.buffered = [];
+        this.taken = 0;
+      }
+    }
     this.pump();
     return batch;
   }
@@ -284,7 +305,7 @@ export class GroupConsumer {
 
   /** Sends a fetch to every broker that leads a partition of ours and has none in flight. */
   private pump(): void {
-    if (this.closed || this.failure || this.retryTimer !== null || this.buffered.length >= this.maxBuffered) return;
+    if (this.closed || this.failure || this.retryTimer !== null || this.buffered.length - this.taken >= this.maxBuffered) return;
     const metadata = this.metadata;
     if (metadata === null) {
       this.loadMetadata();
