@@ -16,8 +16,14 @@ const QUOTE = 34;
 
 export class ByteLineReader {
   private readonly handle: FileHandle;
-  /** Bytes read and not yet consumed are `buffer[pos, size)`; `view` is `buffer[0, size)`. */
-  private buffer: Buffer;
+  private readonly chunkBytes: number;
+  /** Room kept before a chunk for the end of the previous one (a record cut by the chunk boundary). */
+  private reserve: number;
+  /** The buffer `view` lies in, and the one the next chunk is read into. */
+  private current: Buffer;
+  private spare: Buffer;
+  private pending: Promise<number> | null = null;
+  /** Bytes read and not yet consumed are `view[pos, size)`. */
   private view: Buffer;
   private size = 0;
   private pos = 0;
@@ -38,8 +44,11 @@ export class ByteLineReader {
 
   private constructor(handle: FileHandle, chunkBytes: number) {
     this.handle = handle;
-    this.buffer = Buffer.allocUnsafe(chunkBytes);
-    this.view = this.buffer.subarray(0, 0);
+    this.chunkBytes = chunkBytes;
+    this.reserve = Math.max(64, chunkBytes >> 4);
+    this.current = Buffer.allocUnsafe(this.reserve + chunkBytes);
+    this.spare = Buffer.allocUnsafe(this.reserve + chunkBytes);
+    this.view = this.current.subarray(0, 0);
     this.bytes = this.view;
   }
 
@@ -133,28 +142,54 @@ export class ByteLineReader {
     return found === 1 ? this.text() : found === 0 ? undefined : null;
   }
 
-  /** Reads more of the file; resolves when `nextRecord()` can make progress. */
+  /**
+   * Reads more of the file; resolves when `nextRecord()` can make progress.
+   * The next chunk is read ahead into a second buffer while this one is
+   * parsed, so the parser does not wait for the disk. That buffer keeps
+   * room at its front for the unfinished record this chunk ends with.
+   */
   async fill(): Promise<void> {
     if (this.eof) return;
+    this.pending ??= this.readInto(this.spare);
+    const bytesRead = await this.pending;
+    this.pending = null;
+    this.bytesRead += bytesRead;
     const rest = this.size - this.pos;
-    if (rest > 0 && this.pos > 0) this.buffer.copy(this.buffer, 0, this.pos, this.size);
-    if (rest >= this.buffer.length >> 1) {
-      // A record longer than half the buffer: make room to read the rest of it.
-      const grown = Buffer.allocUnsafe(this.buffer.length * 2);
-      this.buffer.copy(grown, 0, 0, rest);
-      this.buffer = grown;
+    const next = this.spare;
+    let view: Buffer;
+    if (rest <= this.reserve) {
+      // The unfinished record goes just before the new bytes.
+      this.view.copy(next, this.reserve - rest, this.pos, this.size);
+      view = next.subarray(this.reserve - rest, this.reserve + bytesRead);
+    } else {
+      // A record longer than the reserve: join it to the new bytes in a buffer of their own.
+      view = Buffer.allocUnsafe(rest + bytesRead);
+      this.view.copy(view, 0, this.pos, this.size);
+      next.copy(view, rest, this.reserve, this.reserve + bytesRead);
+      if (rest > this.reserve) this.reserve = Math.min(rest * 2, 1 << 26);
     }
-    this.size = rest;
+    this.spare = this.current;
+    this.current = next;
+    if (this.spare.length < this.reserve + this.chunkBytes) this.spare = Buffer.allocUnsafe(this.reserve + this.chunkBytes);
+    this.view = view;
+    this.size = view.length;
     this.pos = 0;
     this.quoteAt = -1;
-    const { bytesRead } = await this.handle.read(this.buffer, rest, this.buffer.length - rest, null);
-    this.bytesRead += bytesRead;
-    this.size += bytesRead;
     if (bytesRead === 0) this.eof = true;
-    this.view = this.buffer.subarray(0, this.size);
+    // Read ahead into the buffer just released (nothing refers to it once this returns).
+    else this.pending = this.readInto(this.spare);
+  }
+
+  private readInto(buffer: Buffer): Promise<number> {
+    const read = this.handle.read(buffer, this.reserve, this.chunkBytes, null).then((r) => r.bytesRead);
+    // Awaited by the next fill() or by close(); until then a failed read must not count as unhandled.
+    read.catch(() => {});
+    return read;
   }
 
   async close(): Promise<void> {
+    // A read ahead may still be under way: let it end before closing the file.
+    await this.pending?.catch(() => {});
     await this.handle.close();
   }
 }
