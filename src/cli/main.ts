@@ -15,6 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   dashboard: { summary: 'live dashboard, Prometheus /metrics and alert webhooks', load: () => import('./commands/dashboard.ts') },
   collect: { summary: "publish this machine's live metrics (/proc) to the metric topics", load: () => import('./commands/collect.ts') },
   produce: { summary: 'publish a metrics CSV to Kafka topics (paced, validated)', load: () => import('./commands/produce.ts') },
+  simulate: { summary: 'a live simulated fleet and load balancer publishing to Kafka', load: () => import('./commands/simulate.ts') },
   consume: { summary: 'store topics as CSV files, exactly once across crashes', load: () => import('./commands/consume.ts') },
   lag: { summary: "a consumer group's committed offsets, log ends and lag", load: () => import('./commands/lag.ts') },
   tail: { summary: 'print the messages of a topic as JSON lines', load: () => import('./commands/tail.ts') },

@@ -27,6 +27,17 @@ export const METRIC_TOPICS: readonly MetricTopic[] = [
   { topic: 'topic-disk', fields: ['disk_io'], header: 'ts,server_id,disk_io' },
 ];
 
+/**
+ * The whole record on one topic (`streamwatch simulate`): every field of
+ * SEMANTICS.md section 1 in one JSON object. Not one of METRIC_TOPICS, which
+ * the detectors read.
+ */
+export const SERVER_METRICS_TOPIC: MetricTopic = {
+  topic: 'server-metrics',
+  fields: ['cpu_pct', 'mem_pct', 'net_in', 'net_out', 'disk_io'],
+  header: 'ts,server_id,cpu_pct,mem_pct,net_in,net_out,disk_io',
+};
+
 export function metricTopic(name: string): MetricTopic | undefined {
   return METRIC_TOPICS.find((t) => t.topic === name);
 }
@@ -42,7 +53,8 @@ export interface EncodedMessages {
 /**
  * Turns rows validated by MetricRowParser into the per-topic JSON values.
  * Publishes every topic whose fields the input has (a cpu/mem-only file
- * feeds topic-cpu and topic-mem).
+ * feeds topic-cpu and topic-mem), out of `candidates` (default the four
+ * per-metric topics).
  */
 export class MetricEncoder {
   readonly topics: readonly MetricTopic[];
@@ -53,9 +65,9 @@ export class MetricEncoder {
   private readonly ends: Int32Array;
   readonly out: EncodedMessages = { serverId: '', ts: '', values: [] };
 
-  constructor(columns: MetricColumns) {
+  constructor(columns: MetricColumns, candidates: readonly MetricTopic[] = METRIC_TOPICS) {
     this.columns = columns;
-    this.topics = METRIC_TOPICS.filter((t) => t.fields.every((f) => columns.metrics.some((m) => m.field === f)));
+    this.topics = candidates.filter((t) => t.fields.every((f) => columns.metrics.some((m) => m.field === f)));
     this.plan = this.topics.map((t) => t.fields.map((name) => {
       const metric = columns.metrics.findIndex((m) => m.field === name);
       return { name, column: columns.metrics[metric]!.index, metric };

@@ -19,6 +19,10 @@ export interface MetricsOptions {
   /** Seconds covered: steps = floor(duration / cadence). */
   duration: number;
   seed: number;
+  /** Seconds between two episodes of one server, [least, most] (default 600-1800). */
+  episodeGapSeconds?: readonly [number, number];
+  /** A server's first episode starts within this many seconds (default the longest gap). */
+  firstEpisodeWithinSeconds?: number;
 }
 
 export const defaultMetricsOptions: MetricsOptions = {
@@ -105,6 +109,7 @@ export class MetricsProducer {
   readonly #episodeLifts: Int32Array;
   readonly #episodeEnd: Int32Array;
   readonly #nextEpisode: Int32Array;
+  readonly #gapSeconds: readonly [number, number];
 
   constructor(options: MetricsOptions, onEpisode?: (episode: Episode) => void) {
     this.options = options;
@@ -124,6 +129,8 @@ export class MetricsProducer {
     this.#episodeLifts = new Int32Array(n).fill(NONE);
     this.#episodeEnd = new Int32Array(n);
     this.#nextEpisode = new Int32Array(n);
+    this.#gapSeconds = options.episodeGapSeconds ?? GAP_SECONDS;
+    const firstWithin = options.firstEpisodeWithinSeconds ?? this.#gapSeconds[1];
     for (let i = 0; i < n; i++) {
       this.#cpuBase[i] = intBetween(random, 2000, 4200);
       this.#cpuSwing[i] = intBetween(random, -1000, 1000);
@@ -134,7 +141,7 @@ export class MetricsProducer {
       this.#diskBase[i] = intBetween(random, 2_000, 18_000);
       this.#nextKind[i] = intBetween(random, 0, KIND_LIFTS.length - 1);
       // The first episode comes anywhere in the first half hour, so episodes spread over time.
-      this.#nextEpisode[i] = Math.floor(random() * this.#stepsOf(GAP_SECONDS[1]));
+      this.#nextEpisode[i] = Math.floor(random() * this.#stepsOf(firstWithin));
     }
   }
 
@@ -167,7 +174,7 @@ export class MetricsProducer {
       if (lifts !== NONE && step >= episodeEnd[i]!) {
         lifts = NONE;
         episodeLifts[i] = NONE;
-        nextEpisode[i] = step + this.#stepsOf(intBetween(random, GAP_SECONDS[0], GAP_SECONDS[1]));
+        nextEpisode[i] = step + this.#stepsOf(intBetween(random, this.#gapSeconds[0], this.#gapSeconds[1]));
       }
       if (lifts === NONE && step >= nextEpisode[i]!) lifts = this.#startEpisode(i, step);
 

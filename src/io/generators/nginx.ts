@@ -7,6 +7,10 @@
 // 300 events and lasts at most 8 s, so from 2,000 events (10 s of traffic)
 // on every detector reports something.
 // Fields vary between strings and numbers as real producers' do.
+//
+// The same generator feeds `produce nginx --generate`: endless (events =
+// Infinity), started at the wall clock, at the rate asked for, with
+// fractional gaps (see `exactGaps`).
 
 import { writeLines, type ByteSink } from './chunk-writer.ts';
 import { intBetween, mulberry32, type Random } from './prng.ts';
@@ -14,13 +18,22 @@ import { intBetween, mulberry32, type Random } from './prng.ts';
 export interface NginxOptions {
   events: number;
   seed: number;
-  /** Epoch seconds of the first event. */
+  /** Epoch seconds of the first event (fractions allowed: milliseconds are kept). */
   startSeconds: number;
+  /** Background events per second of event time (default 200). */
+  rate?: number;
+  /**
+   * Keep fractions of a millisecond between events. The batch dataset rounds
+   * each gap down to whole milliseconds (kept so its bytes never change),
+   * which makes the real rate drift above `rate` and collapse to one instant
+   * from about 1,000 a second; live streams keep the fractions.
+   */
+  exactGaps?: boolean;
 }
 
 export const defaultNginxOptions: NginxOptions = { events: 100_000, seed: 1, startSeconds: 1_659_509_400 };
 
-/** Background events per second of event time. */
+/** Background events per second of event time, by default. */
 const RATE = 200;
 const CLIENTS = 3000;
 const HOSTS = 60;
@@ -40,6 +53,8 @@ interface Pending {
 
 export interface NginxEventLine {
   line: string;
+  /** Epoch milliseconds of the event (its @timestamp, whole milliseconds). */
+  at: number;
   /** Kind of event, for tests: background, burst or storm. */
   kind: 'background' | 'burst' | 'storm';
 }
@@ -66,6 +81,9 @@ export function* nginxEvents(options: NginxOptions): Generator<NginxEventLine> {
   const hostLatency = Array.from({ length: HOSTS }, () => intBetween(random, 20, 400));
   const statusTotal = STATUSES.reduce((sum, [, w]) => sum + w, 0);
   const pending: Array<Pending & { kind: 'burst' | 'storm' }> = [];
+  const rate = options.rate ?? RATE;
+  const exactGaps = options.exactGaps === true;
+  const startMs = Math.round(options.startSeconds * 1000);
   let backgroundAt = 0;
   let nextBurst = intBetween(random, 20, 80);
   let nextStorm = intBetween(random, 100, 300);
@@ -101,16 +119,17 @@ export function* nginxEvents(options: NginxOptions): Generator<NginxEventLine> {
       const client = clients[intBetween(random, 0, CLIENTS - 1)]!;
       event = { at: backgroundAt, client, host: intBetween(random, 0, HOSTS - 1), status: pickWeighted(random, STATUSES, statusTotal) };
       kind = 'background';
-      // Exponential gaps: a Poisson stream of RATE events per second.
-      backgroundAt += Math.floor((-Math.log(1 - random()) * 1000) / RATE);
+      // Exponential gaps: a Poisson stream of `rate` events per second.
+      const gap = (-Math.log(1 - random()) * 1000) / rate;
+      backgroundAt += exactGaps ? gap : Math.floor(gap);
     }
-    yield { line: formatEvent(random, options, event, countryOf.get(event.client) ?? 'IR', hostLatency[event.host]!), kind };
+    const at = startMs + Math.floor(event.at);
+    yield { line: formatEvent(random, at, event, countryOf.get(event.client) ?? 'IR', hostLatency[event.host]!), at, kind };
   }
 }
 
-function formatEvent(random: Random, options: NginxOptions, event: Pending, country: string, latencyMs: number): string {
+function formatEvent(random: Random, ms: number, event: Pending, country: string, latencyMs: number): string {
   const method = METHODS[intBetween(random, 0, METHODS.length - 1)]!;
-  const ms = options.startSeconds * 1000 + event.at;
   const micros = intBetween(random, 0, 999);
   const seconds = Math.floor(ms / 1000);
   const fraction = String((ms % 1000) * 1000 + micros).padStart(6, '0');
