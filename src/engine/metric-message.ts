@@ -71,7 +71,9 @@ export function parseMetricMessageJson(value: string, fields: readonly MetricFie
   return { ok: true, message: { serverId, instant, kind: time.kind, units, scales } };
 }
 
-// The scanner. Character codes:
+// The scanner. Positions are local variables passed along (a module-level
+// cursor cost a memory write per character), and no read goes past the end
+// of the text (charCodeAt out of range takes V8's slow path). Character codes:
 const QUOTE = 34;
 const BACKSLASH = 92;
 const COMMA = 44;
@@ -85,96 +87,91 @@ const DOT = 46;
 const TS_BIT = 1;
 const SERVER_ID_BIT = 2;
 
-/** Scanner position (module state: no object per message; the engine is single-threaded and this never re-enters). */
-let pos = 0;
-/** The last plain decimal read by scanMetricNumber. */
+/** The last plain decimal read by scanMetricNumber (module state: no object per number). */
 let numberUnits = 0;
 let numberScale = 0;
 
-function skipSpace(text: string): void {
-  for (;;) {
-    const c = text.charCodeAt(pos);
-    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return;
-    pos++;
+/** The position of the first character at or after `at` that is not JSON whitespace. */
+function skipSpace(text: string, at: number): number {
+  for (const end = text.length; at < end; at++) {
+    const c = text.charCodeAt(at);
+    if (c !== 32 && c !== 10 && c !== 13 && c !== 9) return at;
   }
+  return at;
 }
 
-/** Reads a string without escapes or control characters at pos (on its opening quote); returns its end (the closing quote) or -1. */
-function scanString(text: string): number {
-  pos++;
-  for (;;) {
-    const c = text.charCodeAt(pos);
-    if (c === QUOTE) return pos++;
-    if (c === BACKSLASH || c < 32 || Number.isNaN(c)) return -1;
-    pos++;
+/** The closing quote of a string without escapes or control characters whose opening quote is at `at`, or -1. */
+function scanString(text: string, at: number): number {
+  for (let i = at + 1, end = text.length; i < end; i++) {
+    const c = text.charCodeAt(i);
+    if (c === QUOTE) return i;
+    if (c === BACKSLASH || c < 32) return -1;
   }
+  return -1;
 }
 
-/** Skips a JSON number at pos; false when it is not one. */
-function skipNumber(text: string): boolean {
-  if (text.charCodeAt(pos) === MINUS) pos++;
-  let c = text.charCodeAt(pos);
+/** The end of the JSON number at `at`, or -1 when there is none. */
+function skipNumber(text: string, at: number): number {
+  if (text.charCodeAt(at) === MINUS) at++;
+  let c = text.charCodeAt(at);
   if (c === 48) {
-    pos++;
+    at++;
   } else if (c >= 49 && c <= 57) {
-    while ((c = text.charCodeAt(pos)) >= 48 && c <= 57) pos++;
+    while ((c = text.charCodeAt(at)) >= 48 && c <= 57) at++;
   } else {
-    return false;
+    return -1;
   }
-  if (text.charCodeAt(pos) === DOT) {
-    pos++;
-    const digits = pos;
-    while ((c = text.charCodeAt(pos)) >= 48 && c <= 57) pos++;
-    if (pos === digits) return false;
+  if (text.charCodeAt(at) === DOT) {
+    const digits = ++at;
+    while ((c = text.charCodeAt(at)) >= 48 && c <= 57) at++;
+    if (at === digits) return -1;
   }
-  c = text.charCodeAt(pos);
+  c = text.charCodeAt(at);
   if (c === 101 || c === 69) {
-    pos++;
-    c = text.charCodeAt(pos);
-    if (c === 43 || c === MINUS) pos++;
-    const digits = pos;
-    while ((c = text.charCodeAt(pos)) >= 48 && c <= 57) pos++;
-    if (pos === digits) return false;
+    c = text.charCodeAt(++at);
+    if (c === 43 || c === MINUS) at++;
+    const digits = at;
+    while ((c = text.charCodeAt(at)) >= 48 && c <= 57) at++;
+    if (at === digits) return -1;
   }
-  return true;
+  return at;
 }
 
 /**
- * Reads a metric number at pos into numberUnits/numberScale: a plain
- * decimal (no sign, no exponent) whose shortest form, the one String() gives
- * for what JSON.parse reads, has at most 15 significant digits and no
- * exponent (so 0 or from 1e-6 up). False for anything else.
+ * Reads the metric number at `at` into numberUnits/numberScale and returns
+ * its end, or -1: it must be a plain decimal (no sign, no exponent) whose
+ * shortest form, the one String() gives for what JSON.parse reads, has at
+ * most 15 significant digits and no exponent (so 0, or from 1e-6 up).
  */
-function scanMetricNumber(text: string): boolean {
+function scanMetricNumber(text: string, at: number): number {
   let units = 0;
   let significant = 0;
-  let c = text.charCodeAt(pos);
+  let c = text.charCodeAt(at);
   if (c === 48) {
-    pos++;
+    at++;
   } else if (c >= 49 && c <= 57) {
-    while ((c = text.charCodeAt(pos)) >= 48 && c <= 57) {
+    while ((c = text.charCodeAt(at)) >= 48 && c <= 57) {
       units = units * 10 + (c - 48);
       significant++;
-      pos++;
+      at++;
     }
   } else {
-    return false;
+    return -1;
   }
   let scale = 0;
-  if (text.charCodeAt(pos) === DOT) {
-    pos++;
-    const digits = pos;
+  if (text.charCodeAt(at) === DOT) {
+    const digits = ++at;
     // Zeros read since the last other digit: trailing ones do not count (String(46.40) is '46.4').
     let zeros = 0;
-    while ((c = text.charCodeAt(pos)) >= 48 && c <= 57) {
-      pos++;
+    while ((c = text.charCodeAt(at)) >= 48 && c <= 57) {
+      at++;
       if (c === 48) {
         zeros++;
         continue;
       }
       if (units === 0) {
         // Below 1e-6 String() writes an exponent.
-        if (zeros > 5) return false;
+        if (zeros > 5) return -1;
       } else {
         for (let z = 0; z < zeros; z++) units *= 10;
         significant += zeros;
@@ -183,14 +180,22 @@ function scanMetricNumber(text: string): boolean {
       significant++;
       scale += zeros + 1;
       zeros = 0;
-      if (significant > 15) return false;
+      if (significant > 15) return -1;
     }
-    if (pos === digits) return false;
+    if (at === digits) return -1;
   }
-  c = text.charCodeAt(pos);
-  if (c === 101 || c === 69 || significant > 15) return false;
+  c = text.charCodeAt(at);
+  if (c === 101 || c === 69 || significant > 15) return -1;
   numberUnits = units;
   numberScale = scale;
+  return at;
+}
+
+/** Whether the string whose first character is at `at` is exactly `name` (its closing quote follows). */
+function isKey(text: string, at: number, name: string): boolean {
+  const length = name.length;
+  if (text.charCodeAt(at + length) !== QUOTE) return false;
+  for (let i = 0; i < length; i++) if (text.charCodeAt(at + i) !== name.charCodeAt(i)) return false;
   return true;
 }
 
@@ -200,96 +205,100 @@ function scanMetricNumber(text: string): boolean {
  * a reason the JSON path would not give.
  */
 export function parsePlainMessage(value: string, fields: readonly MetricField[], rollover: DayRollover): ParseResult | null {
-  if (fields.length > 8) return null;
-  pos = 0;
-  skipSpace(value);
-  if (value.charCodeAt(pos) !== OPEN) return null;
-  pos++;
-  skipSpace(value);
+  const fieldCount = fields.length;
+  if (fieldCount > 8) return null;
+  let at = skipSpace(value, 0);
+  if (value.charCodeAt(at) !== OPEN) return null;
+  at = skipSpace(value, at + 1);
   let seen = 0;
   let tsStart = -1;
   let tsEnd = -1;
   let idStart = -1;
   let idEnd = -1;
-  const units: number[] = new Array<number>(fields.length);
-  const scales: number[] = new Array<number>(fields.length);
-  if (value.charCodeAt(pos) !== CLOSE) {
+  const units: number[] = [];
+  const scales: number[] = [];
+  for (let f = 0; f < fieldCount; f++) {
+    units.push(0);
+    scales.push(0);
+  }
+  if (value.charCodeAt(at) === CLOSE) {
+    at++;
+  } else {
     for (;;) {
-      if (value.charCodeAt(pos) !== QUOTE) return null;
-      const keyStart = pos + 1;
-      const keyEnd = scanString(value);
-      if (keyEnd < 0) return null;
-      skipSpace(value);
-      if (value.charCodeAt(pos) !== COLON) return null;
-      pos++;
-      skipSpace(value);
-      const keyLength = keyEnd - keyStart;
-      const c = value.charCodeAt(pos);
+      if (value.charCodeAt(at) !== QUOTE) return null;
+      const keyStart = at + 1;
+      let keyEnd: number;
       let bit = 0;
       let field = -1;
-      if (keyLength === 2 && value.startsWith('ts', keyStart)) {
+      // (A "timestamp" key counts only when ts is absent, and then the JSON path decides: it is skipped like any other.)
+      if (isKey(value, keyStart, 'ts')) {
         bit = TS_BIT;
-      } else if (keyLength === 9 && value.startsWith('server_id', keyStart)) {
+        keyEnd = keyStart + 2;
+      } else if (isKey(value, keyStart, 'server_id')) {
         bit = SERVER_ID_BIT;
-      } else if (keyLength === 9 && value.startsWith('timestamp', keyStart)) {
-        // Read only when ts is absent: leave that case to the JSON path.
-        bit = 0;
+        keyEnd = keyStart + 9;
       } else {
-        for (let f = 0; f < fields.length; f++) {
-          const name = fields[f]!;
-          if (name.length === keyLength && value.startsWith(name, keyStart)) {
+        for (let f = 0; f < fieldCount; f++) {
+          if (isKey(value, keyStart, fields[f]!)) {
             field = f;
             bit = 4 << f;
             break;
           }
         }
+        keyEnd = field >= 0 ? keyStart + fields[field]!.length : scanString(value, at);
+        if (keyEnd < 0) return null;
       }
       if (bit !== 0) {
         if ((seen & bit) !== 0) return null; // duplicate key: JSON.parse keeps the last
         seen |= bit;
       }
+      at = skipSpace(value, keyEnd + 1);
+      if (value.charCodeAt(at) !== COLON) return null;
+      at = skipSpace(value, at + 1);
+      const c = value.charCodeAt(at);
       if (bit === TS_BIT || bit === SERVER_ID_BIT) {
+        // Not scanned here: a ts that parses and a server_id without problems hold no escapes or control characters.
         if (c !== QUOTE) return null;
-        const start = pos + 1;
-        const end = scanString(value);
+        const end = value.indexOf('"', at + 1);
         if (end < 0) return null;
         if (bit === TS_BIT) {
-          tsStart = start;
+          tsStart = at + 1;
           tsEnd = end;
         } else {
-          idStart = start;
+          idStart = at + 1;
           idEnd = end;
         }
+        at = end + 1;
       } else if (field >= 0) {
-        if (!scanMetricNumber(value)) return null;
+        at = scanMetricNumber(value, at);
+        if (at < 0) return null;
         units[field] = numberUnits;
         scales[field] = numberScale;
       } else if (c === QUOTE) {
-        if (scanString(value) < 0) return null;
+        const end = scanString(value, at);
+        if (end < 0) return null;
+        at = end + 1;
       } else if (c === MINUS || (c >= 48 && c <= 57)) {
-        if (!skipNumber(value)) return null;
-      } else if (value.startsWith('true', pos)) {
-        pos += 4;
-      } else if (value.startsWith('false', pos)) {
-        pos += 5;
-      } else if (value.startsWith('null', pos)) {
-        pos += 4;
+        at = skipNumber(value, at);
+        if (at < 0) return null;
+      } else if (value.startsWith('true', at)) {
+        at += 4;
+      } else if (value.startsWith('false', at)) {
+        at += 5;
+      } else if (value.startsWith('null', at)) {
+        at += 4;
       } else {
         return null;
       }
-      skipSpace(value);
-      const next = value.charCodeAt(pos);
-      pos++;
+      at = skipSpace(value, at);
+      const next = value.charCodeAt(at);
+      at = skipSpace(value, at + 1);
       if (next === CLOSE) break;
       if (next !== COMMA) return null;
-      skipSpace(value);
     }
-  } else {
-    pos++;
   }
-  skipSpace(value);
-  if (pos !== value.length) return null;
-  if (seen !== (TS_BIT | SERVER_ID_BIT | ((4 << fields.length) - 4))) return null;
+  if (skipSpace(value, at) !== value.length) return null;
+  if (seen !== (TS_BIT | SERVER_ID_BIT | ((4 << fieldCount) - 4))) return null;
   // The same checks as the JSON path, in its order.
   let kind: TimeKind;
   let ms = parseTimeOfDayAt(value, tsStart, tsEnd);
@@ -302,9 +311,9 @@ export function parsePlainMessage(value: string, fields: readonly MetricField[],
     ms = time.ms;
   }
   const serverId = value.slice(idStart, idEnd);
-  const idProblem = serverIdProblem(serverId);
-  if (idProblem !== null) return { ok: false, reason: idProblem };
-  for (let f = 0; f < fields.length; f++) {
+  // The JSON path words this one (the id may hold an escape or a control character).
+  if (serverIdProblem(serverId) !== null) return null;
+  for (let f = 0; f < fieldCount; f++) {
     const problem = metricValueProblem(fields[f]!, units[f]!, scales[f]!);
     if (problem !== null) return { ok: false, reason: problem };
   }
