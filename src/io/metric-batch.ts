@@ -9,18 +9,18 @@
 // abandoned and the files are read again with the watermark held back until
 // the end of input, which is exact for any order.
 
-import { formatUnits, type Units } from '../engine/decimal.ts';
+import { formatUnits } from '../engine/decimal.ts';
 import { compareNatural } from '../engine/natural-order.ts';
 import { StreamwatchError } from '../errors.ts';
 import type { Incident } from '../engine/incidents.ts';
 import type { TimeKind } from '../engine/time.ts';
 import { formatInstant } from '../engine/time.ts';
-import { MetricPairDetector, type WindowRow } from '../jobs/metric-pair-detector.ts';
+import { MetricPairDetector } from '../jobs/metric-pair-detector.ts';
 import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs.ts';
 import { csvLine } from './csv/fields.ts';
 import { FileWriter, writeCsvFile } from './csv/file-writer.ts';
 import { ByteLineReader } from './csv/byte-lines.ts';
-import { KeyedRows, type KeyRows } from './csv/keyed-rows.ts';
+import { WindowRows } from './csv/window-rows.ts';
 import { MetricRowParser, metricColumns, readHeader } from './metric-csv.ts';
 
 export interface MetricBatchInput {
@@ -82,13 +82,18 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
   const { job } = options;
   const bounded = Number.isFinite(lateness);
   const timeKind: { kind: TimeKind | null } = { kind: null };
-  const sorted = new KeyedRows();
-  const format = new RowWriter(job, sorted);
+  const sorted = new WindowRows({
+    digits: job.digits,
+    bounds: (start) => {
+      const kind = timeKind.kind ?? 'time-of-day';
+      return `${formatInstant(start, kind)},${formatInstant(start + job.window.size, kind)}`;
+    },
+  });
   const incidents: Incident[] = [];
   let rowSpill: Promise<void> | undefined;
   const detector = new MetricPairDetector(job, { thresholds: options.thresholds, trimLeading: options.trimLeading, lateness, idleTimeout: Number.POSITIVE_INFINITY }, {
     row: (row) => {
-      const pending = format.write(row, timeKind.kind ?? 'time-of-day');
+      const pending = sorted.add(row.key, row.start, row.value0, row.value1, row.alert);
       if (pending) rowSpill = pending;
     },
     incident: (incident, state) => {
@@ -191,106 +196,6 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
     await Promise.all(inputs.map((i) => i.reader.close()));
   }
 }
-
-/**
- * Writes window rows as bytes straight into each key's output buffer:
- * `key,start,end,value0,value1,alert`. Consecutive rows share window
- * bounds, so their bytes are cached, as are each key's and alert's.
- */
-class RowWriter {
-  private readonly job: MetricPairJob;
-  private readonly rows: KeyedRows;
-  private readonly keys = new Map<string, { rows: KeyRows; prefix: Buffer }>();
-  private readonly alerts = new Map<string, Buffer>();
-  private lastStart = Number.NaN;
-  private bounds = Buffer.alloc(0);
-
-  constructor(job: MetricPairJob, rows: KeyedRows) {
-    this.job = job;
-    this.rows = rows;
-  }
-
-  /** Adds one row; a promise when the output buffers spilled. */
-  write(row: WindowRow, kind: TimeKind): Promise<void> | undefined {
-    if (row.start !== this.lastStart) {
-      this.lastStart = row.start;
-      this.bounds = Buffer.from(`${formatInstant(row.start, kind)},${formatInstant(row.end, kind)},`, 'latin1');
-    }
-    let key = this.keys.get(row.key);
-    if (key === undefined) {
-      key = { rows: this.rows.rowsOf(row.key), prefix: Buffer.from(`${row.key},`, 'latin1') };
-      this.keys.set(row.key, key);
-    }
-    let alert = this.alerts.get(row.alert);
-    if (alert === undefined) {
-      alert = Buffer.from(`${row.alert}\n`, 'latin1');
-      this.alerts.set(row.alert, alert);
-    }
-    const rows = key.rows;
-    this.rows.ensure(rows, key.prefix.length + this.bounds.length + 2 * MAX_NUMBER_BYTES + alert.length);
-    const bytes = rows.bytes;
-    let at = rows.length;
-    at = put(bytes, at, key.prefix);
-    at = put(bytes, at, this.bounds);
-    at = writeUnits(bytes, at, row.value0, this.job.digits);
-    bytes[at++] = 44;
-    at = writeUnits(bytes, at, row.value1, this.job.digits);
-    bytes[at++] = 44;
-    at = put(bytes, at, alert);
-    return this.rows.commit(rows, at - rows.length);
-  }
-}
-
-/** Copies `source` to bytes[at] and returns the position after it. */
-function put(bytes: Buffer, at: number, source: Buffer): number {
-  bytes.set(source, at);
-  return at + source.length;
-}
-
-/** Room for one number as formatUnits prints it (a bigint with up to 60 digits included). */
-const MAX_NUMBER_BYTES = 72;
-
-/** Writes formatUnits(units, scale) at bytes[at] and returns the position after it. */
-function writeUnits(bytes: Buffer, at: number, units: Units, scale: number): number {
-  if (typeof units !== 'number' || units < 0 || units >= 2 ** 40 || scale > 6) {
-    const text = formatUnits(units, scale);
-    if (text.length > MAX_NUMBER_BYTES) throw new RangeError(`number too long for an output row: ${text}`);
-    return at + bytes.write(text, at, 'latin1');
-  }
-  const pow = POW10[scale]!;
-  let frac = units % pow;
-  let int = (units - frac) / pow;
-  // Integer part, digits written backwards then reversed in place.
-  const first = at;
-  do {
-    const digit = int % 10;
-    bytes[at++] = 48 + digit;
-    int = (int - digit) / 10;
-  } while (int > 0);
-  for (let a = first, b = at - 1; a < b; a++, b--) {
-    const c = bytes[a]!;
-    bytes[a] = bytes[b]!;
-    bytes[b] = c;
-  }
-  bytes[at++] = 46;
-  if (frac === 0) {
-    bytes[at++] = 48;
-    return at;
-  }
-  // The fraction without trailing zeros, left-padded with zeros to its width.
-  let width = scale;
-  while (frac % 10 === 0) {
-    frac /= 10;
-    width--;
-  }
-  for (let i = width - 1; i >= 0; i--) {
-    bytes[at + i] = 48 + (frac % 10);
-    frac = Math.floor(frac / 10);
-  }
-  return at + width;
-}
-
-const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 
 /** Writes incidents sorted by detector, key (natural order), start, alert. */
 export async function writeIncidents(path: string, incidents: Incident[], kind: TimeKind): Promise<void> {

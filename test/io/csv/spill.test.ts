@@ -9,28 +9,39 @@ import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileWriter } from '../../../src/io/csv/file-writer.ts';
-import { KeyedRows } from '../../../src/io/csv/keyed-rows.ts';
+import { WindowRows } from '../../../src/io/csv/window-rows.ts';
+import { formatUnits } from '../../../src/engine/decimal.ts';
+import { compareNatural } from '../../../src/engine/natural-order.ts';
 import { SortedRows } from '../../../src/io/csv/sorted-rows.ts';
 
 const spillDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('streamwatch-rows-') || n.startsWith('streamwatch-sort-')).length;
 
-test('KeyedRows: concurrent spills keep every row once, keys in natural order, rows in arrival order', async () => {
+test('WindowRows: concurrent spills keep every row once, keys in natural order, rows in arrival order, values as formatUnits prints them', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sw-spill-'));
   try {
     const before = spillDirs();
-    const rows = new KeyedRows(200);
+    const rows = new WindowRows({ digits: 2, bounds: (start) => `${start},${start + 30}` }, 64);
     const pending: Array<Promise<void>> = [];
+    const keys = ['s_10', 's_2', 'a', 's_1', 'b.c:d-e', 's_02', 's_3'];
+    const alerts = ['', 'High CPU + Memory stress', 'CPU spike suspected'];
+    // Values of every shape: whole, one and two decimals, zero, negative, beyond 2^40, bigint.
+    const values: Array<number | bigint> = [0, 5, 50, 1234, 4532, 100000, -25, 2 ** 45 + 1, 12345678901234567890n];
+    const expected = new Map<string, string[]>(keys.map((k) => [k, []]));
     for (let i = 0; i < 2000; i++) {
-      const p = rows.add(`s_${i % 7}`, `s_${i % 7},${i}`);
+      const key = keys[i % keys.length]!;
+      const [v0, v1] = [values[i % values.length]!, values[(i * 7) % values.length]!];
+      const alert = alerts[i % alerts.length]!;
+      const p = rows.add(key, i, v0, v1, alert);
       if (p) pending.push(p);
+      expected.get(key)!.push(`${key},${i},${i + 30},${formatUnits(v0, 2)},${formatUnits(v1, 2)},${alert}`);
     }
     assert.ok(pending.length > 10, 'spilled several times');
+    assert.equal(rows.count, 2000);
     const out = await FileWriter.create(join(dir, 'out.csv'));
     await rows.writeTo(out);
     await out.close();
     const lines = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n');
-    const expected = [0, 1, 2, 3, 4, 5, 6].flatMap((k) => Array.from({ length: 2000 }, (_, i) => i).filter((i) => i % 7 === k).map((i) => `s_${k},${i}`));
-    assert.deepEqual(lines, expected);
+    assert.deepEqual(lines, [...keys].sort(compareNatural).flatMap((k) => expected.get(k)!));
     assert.equal(spillDirs(), before, 'spill directory removed');
   } finally {
     rmSync(dir, { recursive: true, force: true });

@@ -1,0 +1,298 @@
+// The output rows of the server-metrics batch jobs, kept compact until they
+// are written: `key,window_start,window_end,value0,value1,alert`, in natural
+// order of keys, then window start. Rows arrive in window-end order across
+// keys, each key's in time order, so grouping rows by key is enough (no
+// sort within a key).
+//
+// A row is held as four numbers (start, the two values as units, key and
+// alert codes) in one block. When the block is full, its rows are counted by
+// key, formatted as CSV text key by key, and appended to a spill file; each
+// key keeps the (offset, length) of its piece of every spill. At the end the
+// pieces are read back key by key. Memory stays flat however large the
+// output or many the keys: one block and the text of one spill (two while a
+// spill is still being written).
+
+import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { formatUnits, type Units } from '../../engine/decimal.ts';
+import { compareNatural } from '../../engine/natural-order.ts';
+import type { FileWriter } from './file-writer.ts';
+
+export interface WindowRowFormat {
+  /** Decimals of the values' units. */
+  digits: number;
+  /** `start,end` of the window starting at `start`, as printed. */
+  bounds(start: number): string;
+}
+
+/** Numbers per row in the block: start, value0, value1, key * ALERT_CODES + alert. */
+const FIELDS = 4;
+const ALERT_CODES = 256;
+const OUT_BYTES = 1 << 20;
+
+export class WindowRows {
+  private readonly format: WindowRowFormat;
+  private readonly block: Float64Array;
+  private readonly capacity: number;
+  private size = 0;
+  /** Formatted values of rows whose units are not plain numbers (bigints), by row index in the block. */
+  private odd = new Map<number, [string, string]>();
+  private readonly keyCodes = new Map<string, number>();
+  private readonly keys: string[] = [];
+  private readonly prefixes: Buffer[] = [];
+  /** Per key: offset and length in the spill file of its piece of each spill. */
+  private readonly pieces: number[][] = [];
+  private readonly alertCodes = new Map<string, number>();
+  private readonly alerts: Buffer[] = [];
+  /** Window bounds text by start, direct-mapped on start / size of the last window seen. */
+  private readonly boundsCache = new Map<number, Buffer>();
+  private spillDir: string | null = null;
+  private spillFile: Promise<FileHandle> | null = null;
+  private spillSize = 0;
+  private writes: Array<Promise<void>> = [];
+  /** Text of the last spill, reused once its write is done. */
+  private spare: Buffer | null = null;
+  count = 0;
+
+  constructor(format: WindowRowFormat, blockRows = 1 << 18) {
+    this.format = format;
+    this.capacity = blockRows;
+    this.block = new Float64Array(blockRows * FIELDS);
+  }
+
+  /** Adds one row; await the result only when it is a promise (a spill). */
+  add(key: string, start: number, value0: Units, value1: Units, alert: string): Promise<void> | undefined {
+    let keyCode = this.keyCodes.get(key);
+    if (keyCode === undefined) keyCode = this.addKey(key);
+    let alertCode = this.alertCodes.get(alert);
+    if (alertCode === undefined) alertCode = this.addAlert(alert);
+    const row = this.size++;
+    const o = row * FIELDS;
+    const block = this.block;
+    block[o] = start;
+    if (typeof value0 === 'number' && typeof value1 === 'number') {
+      block[o + 1] = value0;
+      block[o + 2] = value1;
+    } else {
+      block[o + 1] = Number.NaN;
+      this.odd.set(row, [formatUnits(value0, this.format.digits), formatUnits(value1, this.format.digits)]);
+    }
+    block[o + 3] = keyCode * ALERT_CODES + alertCode;
+    this.count++;
+    return this.size === this.capacity ? this.spill() : undefined;
+  }
+
+  private addKey(key: string): number {
+    const code = this.keys.length;
+    this.keyCodes.set(key, code);
+    this.keys.push(key);
+    this.prefixes.push(Buffer.from(`${key},`, 'latin1'));
+    this.pieces.push([]);
+    return code;
+  }
+
+  private addAlert(alert: string): number {
+    const code = this.alerts.length;
+    if (code >= ALERT_CODES) throw new RangeError('too many distinct alert texts');
+    this.alertCodes.set(alert, code);
+    this.alerts.push(Buffer.from(`${alert}\n`, 'latin1'));
+    return code;
+  }
+
+  /**
+   * Formats the block's rows key by key into one text buffer; `ends[k]` is
+   * where key k's text ends (it starts where key k-1's ends).
+   */
+  private formatBlock(): { text: Buffer; ends: Int32Array } {
+    const { block, size, keys } = this;
+    const keyCount = keys.length;
+    // Counting sort of the rows by key: keys' first rows, then each row's place.
+    const firstRow = new Int32Array(keyCount + 1);
+    for (let row = 0; row < size; row++) firstRow[Math.floor(block[row * FIELDS + 3]! / ALERT_CODES) + 1]!++;
+    for (let k = 0; k < keyCount; k++) firstRow[k + 1]! += firstRow[k]!;
+    const order = new Int32Array(size);
+    const next = firstRow.slice(0, keyCount);
+    for (let row = 0; row < size; row++) order[next[Math.floor(block[row * FIELDS + 3]! / ALERT_CODES)]!++] = row;
+
+    let text = this.spare ?? Buffer.allocUnsafe(size * 64);
+    this.spare = null;
+    const ends = new Int32Array(keyCount);
+    const digits = this.format.digits;
+    let at = 0;
+    for (let k = 0; k < keyCount; k++) {
+      const prefix = this.prefixes[k]!;
+      for (let i = firstRow[k]!; i < firstRow[k + 1]!; i++) {
+        const row = order[i]!;
+        const o = row * FIELDS;
+        const bounds = this.boundsOf(block[o]!);
+        const code = block[o + 3]!;
+        const alert = this.alerts[code % ALERT_CODES]!;
+        const room = at + prefix.length + bounds.length + 2 * MAX_NUMBER_BYTES + 2 + alert.length;
+        if (room > text.length) text = grown(text, at, room);
+        text.set(prefix, at);
+        at += prefix.length;
+        text.set(bounds, at);
+        at += bounds.length;
+        const value0 = block[o + 1]!;
+        if (value0 === value0) {
+          at = writeUnits(text, at, value0, digits);
+          text[at++] = 44;
+          at = writeUnits(text, at, block[o + 2]!, digits);
+        } else {
+          const [a, b] = this.odd.get(row)!;
+          at += text.write(`${a},${b}`, at, 'latin1');
+        }
+        text[at++] = 44;
+        text.set(alert, at);
+        at += alert.length;
+      }
+      ends[k] = at;
+    }
+    this.size = 0;
+    this.odd = new Map();
+    return { text, ends };
+  }
+
+  private boundsOf(start: number): Buffer {
+    let bounds = this.boundsCache.get(start);
+    if (bounds === undefined) {
+      // Rows of one block span few windows; start afresh now and then so the cache stays small.
+      if (this.boundsCache.size >= 4096) this.boundsCache.clear();
+      bounds = Buffer.from(`${this.format.bounds(start)},`, 'latin1');
+      this.boundsCache.set(start, bounds);
+    }
+    return bounds;
+  }
+
+  /**
+   * Formats the block and appends it to the spill file. Formatting is done at
+   * once, so rows added while the write is under way (the caller need not
+   * wait) go to the emptied block and a later spill.
+   */
+  private spill(): Promise<void> {
+    const { text, ends } = this.formatBlock();
+    const position = this.spillSize;
+    let from = 0;
+    for (let k = 0; k < ends.length; k++) {
+      if (ends[k]! > from) this.pieces[k]!.push(position + from, ends[k]! - from);
+      from = ends[k]!;
+    }
+    this.spillSize += from;
+    const write = (async () => {
+      const file = await this.openSpillFile();
+      let done = 0;
+      while (done < from) done += (await file.write(text, done, from - done, position + done)).bytesWritten;
+      this.spare = text;
+    })();
+    this.writes.push(write);
+    return write;
+  }
+
+  private openSpillFile(): Promise<FileHandle> {
+    this.spillFile ??= (async () => {
+      this.spillDir = await mkdtemp(join(tmpdir(), 'streamwatch-rows-'));
+      return open(join(this.spillDir, 'rows'), 'w+');
+    })();
+    return this.spillFile;
+  }
+
+  /** Writes every row, keys in natural order, to `out`; removes the spill file. */
+  async writeTo(out: FileWriter): Promise<void> {
+    try {
+      await Promise.all(this.writes);
+      this.writes = [];
+      const last = this.formatBlock();
+      const file = this.spillFile ? await this.spillFile : null;
+      const codes = this.keys.map((_, k) => k).sort((a, b) => compareNatural(this.keys[a]!, this.keys[b]!));
+      let buffer = Buffer.allocUnsafe(OUT_BYTES);
+      let used = 0;
+      const flush = async (): Promise<void> => {
+        // writeBytes has written the bytes when it resolves: the buffer can be filled again.
+        if (used > 0) await out.writeBytes(buffer.subarray(0, used));
+        used = 0;
+      };
+      for (const k of codes) {
+        const pieces = this.pieces[k]!;
+        for (let i = 0; i < pieces.length; i += 2) {
+          const length = pieces[i + 1]!;
+          if (used + length > buffer.length) await flush();
+          if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
+          let done = 0;
+          while (done < length) {
+            const { bytesRead } = await file!.read(buffer, used + done, length - done, pieces[i]! + done);
+            if (bytesRead === 0) throw new Error('spill file shorter than written');
+            done += bytesRead;
+          }
+          used += length;
+        }
+        const from = k === 0 ? 0 : last.ends[k - 1]!;
+        const length = last.ends[k]! - from;
+        if (length === 0) continue;
+        if (used + length > buffer.length) await flush();
+        if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
+        last.text.copy(buffer, used, from, from + length);
+        used += length;
+      }
+      await flush();
+    } finally {
+      await this.discard();
+    }
+  }
+
+  /** Removes the spill file (after writing, or when the rows are given up). */
+  async discard(): Promise<void> {
+    await Promise.allSettled(this.writes);
+    this.writes = [];
+    if (this.spillFile) await (await this.spillFile).close().catch(() => {});
+    this.spillFile = null;
+    if (this.spillDir) await rm(this.spillDir, { recursive: true, force: true });
+    this.spillDir = null;
+  }
+}
+
+function grown(text: Buffer, used: number, needed: number): Buffer {
+  const bigger = Buffer.allocUnsafe(Math.max(text.length * 2, needed));
+  text.copy(bigger, 0, 0, used);
+  return bigger;
+}
+
+/** Room for one number as formatUnits prints it. */
+const MAX_NUMBER_BYTES = 40;
+const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
+
+/** Writes formatUnits(units, scale) for a number `units` at bytes[at]; returns the position after it. */
+function writeUnits(bytes: Buffer, at: number, units: number, scale: number): number {
+  if (units < 0 || units >= 2 ** 40 || scale > 6) return at + bytes.write(formatUnits(units, scale), at, 'latin1');
+  const pow = POW10[scale]!;
+  let frac = units % pow;
+  let int = (units - frac) / pow;
+  // Integer part: digits written backwards, then reversed in place.
+  const first = at;
+  do {
+    const digit = int % 10;
+    bytes[at++] = 48 + digit;
+    int = (int - digit) / 10;
+  } while (int > 0);
+  for (let a = first, b = at - 1; a < b; a++, b--) {
+    const c = bytes[a]!;
+    bytes[a] = bytes[b]!;
+    bytes[b] = c;
+  }
+  bytes[at++] = 46;
+  if (frac === 0) {
+    bytes[at++] = 48;
+    return at;
+  }
+  // The fraction without trailing zeros, left-padded with zeros to its width.
+  let width = scale;
+  while (frac % 10 === 0) {
+    frac /= 10;
+    width--;
+  }
+  for (let i = width - 1; i >= 0; i--) {
+    bytes[at + i] = 48 + (frac % 10);
+    frac = Math.floor(frac / 10);
+  }
+  return at + width;
+}
