@@ -95,9 +95,11 @@ export interface TaskRunnerOptions {
   /**
    * Called per window row produced, with the seconds from when its task
    * emitted it (the watermark passed the window's end) to when the broker
-   * acknowledged it. Measured per batch of input: after each batch the
-   * producer is flushed, and every row of the batch gets the time at which
-   * all records sent until then were acknowledged (an upper bound).
+   * acknowledged it. Acknowledgement is read from the producer's count of
+   * acknowledged records (responses come in order on a broker's connection),
+   * checked every millisecond while rows wait and the event loop is free,
+   * so a figure is late by at most that check and whatever work held the
+   * event loop.
    */
   onEmitLatency?: (seconds: number) => void;
 }
@@ -107,6 +109,9 @@ export interface TaskRunnerSummary {
   rejected: number;
   late: number;
   restores: number;
+  /** Wall ms (epoch) when the first batch of input records came and when the last one was processed; null when none came. */
+  firstInputAt: number | null;
+  lastInputAt: number | null;
 }
 
 interface SavedState<C> {
@@ -178,10 +183,35 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
   let revoking = false;
   const owner = options.owner ?? `${hostname()}:${process.cwd()}:${job.ownerHint ?? ''}`;
   const handoffTimeout = options.handoffTimeoutMs ?? 10_000;
-  const summary: TaskRunnerSummary = { read: 0, rejected: 0, late: 0, restores: 0 };
+  const summary: TaskRunnerSummary = { read: 0, rejected: 0, late: 0, restores: 0, firstInputAt: null, lastInputAt: null };
   const onEmitLatency = options.onEmitLatency;
-  /** performance.now() at which each row produced since the last flush was emitted. */
-  let emittedAt: number[] = [];
+  // Emit latency: the producer's sequence number and emission time of each
+  // row not yet acknowledged, in send order, from index `waitingFrom` on.
+  let sent = 0;
+  let waitingSeq: number[] = [];
+  let waitingAt: number[] = [];
+  let waitingFrom = 0;
+  let ackTimer: NodeJS.Timeout | null = null;
+  const checkAcknowledged = (): void => {
+    ackTimer = null;
+    const acknowledged = producer.acknowledged;
+    const now = performance.now();
+    let i = waitingFrom;
+    while (i < waitingSeq.length && waitingSeq[i]! <= acknowledged) onEmitLatency!((now - waitingAt[i++]!) / 1000);
+    if (i === waitingSeq.length) {
+      waitingSeq = [];
+      waitingAt = [];
+      waitingFrom = 0;
+    } else {
+      waitingFrom = i;
+      ackTimer = setTimeout(checkAcknowledged, 1);
+    }
+  };
+  /** Every record this worker produces goes through here, so `sent` numbers them as the producer counts acknowledgements. */
+  const send = (topic: string, key: string | null, value: string, partition?: number): void => {
+    sent++;
+    producer.send(topic, key, value, partition);
+  };
 
   let consumer: GroupConsumer;
   try {
@@ -219,11 +249,15 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
     const sink: TaskSink = {
       send: (topic, key, value, id, row) => {
         if (produced.get(topic)!.has(id)) return;
-        producer.send(topic, key, value, outputPartition(topic, p));
-        if (row && onEmitLatency !== undefined) emittedAt.push(performance.now());
+        send(topic, key, value, outputPartition(topic, p));
+        if (row && onEmitLatency !== undefined) {
+          waitingSeq.push(sent);
+          waitingAt.push(performance.now());
+          ackTimer ??= setTimeout(checkAcknowledged, 1);
+        }
       },
       reject: (record, reason) => {
-        producer.send(rejectsTopic, null, JSON.stringify({ source: `${record.topic}:${record.partition}`, topic: record.topic, partition: record.partition, offset: record.offset, reason, value: record.value }));
+        send(rejectsTopic, null, JSON.stringify({ source: `${record.topic}:${record.partition}`, topic: record.topic, partition: record.partition, offset: record.offset, reason, value: record.value }));
       },
     };
     return { task: job.createTask(p, sink, taskPartitions(p)), produced };
@@ -290,7 +324,7 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
         owner,
         released,
       };
-      producer.send(stateTopic, `${job.name}/${p}`, JSON.stringify(saved), p);
+      send(stateTopic, `${job.name}/${p}`, JSON.stringify(saved), p);
     }
     await producer.flush();
     const offsets = [...tasks.values()].flatMap((r) => r.task.positions());
@@ -300,19 +334,6 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
       // A rebalance in progress: the checkpoint is what counts; the commit only serves `lag`.
       log(`offset commit skipped: ${(error as Error).message}`);
     }
-  };
-
-  /** Reports the emit latency of the rows produced since the last call, once the broker has acknowledged them. */
-  const measureLatency = (): void => {
-    if (onEmitLatency === undefined || emittedAt.length === 0) return;
-    const times = emittedAt;
-    emittedAt = [];
-    producer.flush().then(() => {
-      const now = performance.now();
-      for (const t of times) onEmitLatency((now - t) / 1000);
-    }, () => {
-      // A failed send fails the next checkpoint, which reports it.
-    });
   };
 
   const interval = options.checkpointIntervalMs ?? 1000;
@@ -358,7 +379,10 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
       const records = held.length > 0 ? [...held, ...batch] : batch;
       held = [];
       const now = Date.now();
-      if (records.length > 0) lastInput = now;
+      if (records.length > 0) {
+        lastInput = now;
+        summary.firstInputAt ??= now;
+      }
       for (const record of records) {
         const running = tasks.get(job.singleTask ? 0 : record.partition);
         if (running === undefined) continue;
@@ -367,13 +391,13 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
         const input: InputRecord = { topic: record.topic, partition: record.partition, offset: record.offset, value: record.value?.toString('utf8') ?? '' };
         running.task.process(input, now);
       }
+      if (records.length > 0) summary.lastInputAt = Date.now();
       for (const running of tasks.values()) running.task.tick(now);
       const stopping = options.signal?.aborted === true;
       const idle = options.untilIdleMs !== undefined && joined && now - lastInput >= options.untilIdleMs;
       if (idle) {
         for (const running of tasks.values()) running.task.finish();
       }
-      measureLatency();
       for (const file of files) if (file.refresh) await file.refresh();
       if (stopping || idle || now - lastCheckpoint >= interval) {
         await checkpoint(stopping || idle);
@@ -389,6 +413,11 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
     }
     await consumer.close();
     await producer.close().catch(() => {});
+    if (ackTimer !== null) {
+      clearTimeout(ackTimer);
+      checkAcknowledged();
+      if (ackTimer !== null) clearTimeout(ackTimer);
+    }
     for (const file of files) await file.close();
     await admin.close();
   }
