@@ -7,7 +7,7 @@
 // acknowledged before it returns.
 
 import { stat } from 'node:fs/promises';
-import { StreamwatchError } from '../../errors.ts';
+import { StreamwatchError, UsageError } from '../../errors.ts';
 import type { KafkaProducer } from '../../kafka/index.ts';
 import { csvLine } from '../csv/fields.ts';
 import { FileWriter } from '../csv/file-writer.ts';
@@ -54,7 +54,7 @@ export async function replayMetrics(options: MetricsReplayOptions): Promise<Metr
   const rate = options.rate ?? 0;
   const skipRows = options.skipRows ?? 0;
   const { signal } = options;
-  if (speed > 0 && rate > 0) throw new StreamwatchError('SW_ERR_USAGE', 'speed and rate cannot be combined');
+  if (speed > 0 && rate > 0) throw new UsageError('speed and rate cannot be combined');
   const reader = await LineReader.open(options.file);
   let producer: KafkaProducer | null = null;
   let rejects: FileWriter | null = null;
@@ -106,7 +106,7 @@ export async function replayMetrics(options: MetricsReplayOptions): Promise<Metr
         continue;
       }
       if (summary.skipped < skipRows) {
-        summary.skipped++;
+        if (++summary.skipped === skipRows) options.log?.(`passed over the first ${skipRows} valid rows (to line ${reader.lineNumber}), published before`);
         continue;
       }
       const row = parser.row;
