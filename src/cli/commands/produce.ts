@@ -14,7 +14,7 @@ const kafkaFlags = `  --partitions N      partitions of topics created here (def
   --acks all|1|0      acknowledgement wanted from the broker (default all; idempotent with all)
   --compression C     lz4 (default), gzip, snappy or none
   --batch N           messages per produce request (default 4000)
-  --linger MS         how long a partial batch waits for more (default 5)
+  --linger MS         how long a partial batch waits for more (default 5; 50 with --generate)
   -b, --brokers LIST  host:port[,host:port] (alias --bootstrap-server; default $KAFKA_BROKERS or 127.0.0.1:9092)
 `;
 
@@ -85,7 +85,8 @@ function publishOptions(parsed: Parsed): PublishOptions {
     acks,
     compression: compression as Compression,
     batchMessages: num(parsed, 'batch', 4000, (n) => Number.isInteger(n) && n >= 1 && n <= 1_000_000),
-    lingerMs: num(parsed, 'linger', 5, (n) => Number.isFinite(n) && n >= 0 && n <= 60_000),
+    // Absent: the producer's own default (5 ms for files, 50 ms for --generate).
+    lingerMs: str(parsed, 'linger') === undefined ? undefined : num(parsed, 'linger', 5, (n) => Number.isFinite(n) && n >= 0 && n <= 60_000),
   };
 }
 

@@ -23,7 +23,7 @@ import { REJECTS_HEADER } from '../metric-batch.ts';
 import { parseLbLine } from '../parsers/lb.ts';
 import { parseNginxLine } from '../parsers/nginx.ts';
 import { RawLineReader } from '../raw-lines.ts';
-import { openPublisher, waitUntil, WallSchedule, type PublishOptions } from './publisher.ts';
+import { LIVE_LINGER_MS, openPublisher, waitUntil, WallSchedule, type PublishOptions } from './publisher.ts';
 
 export type LogKind = 'nginx' | 'lb';
 
@@ -217,7 +217,7 @@ export async function produceGeneratedLogs(options: LogGenerateOptions): Promise
   const rate = options.rate ?? DEFAULT_GENERATE_RATE;
   const seed = options.seed ?? 1;
   const log = options.log ?? (() => {});
-  const publisher = await LogPublisher.open(options, `generated ${options.kind} (seed ${seed})`);
+  const publisher = await LogPublisher.open({ ...options, lingerMs: options.lingerMs ?? LIVE_LINGER_MS }, `generated ${options.kind} (seed ${seed})`);
   const schedule = new WallSchedule(options.now);
   const events = options.kind === 'nginx'
     ? nginxEvents({ events: Number.POSITIVE_INFINITY, seed, startSeconds: schedule.startMs / 1000, rate, exactGaps: true })

@@ -42,6 +42,13 @@ export async function openPublisher(options: PublishOptions, topics: readonly st
   return producer;
 }
 
+/**
+ * Linger of the live producers (generators, simulate): a few events per
+ * request instead of one costs the process about 40 % less CPU at 100
+ * events a second, and 50 ms is nothing next to windows of seconds.
+ */
+export const LIVE_LINGER_MS = 50;
+
 /** A pause shorter than this is carried over rather than slept (timers are coarse). */
 const MIN_SLEEP_MS = 4;
 

@@ -22,7 +22,7 @@ import { METRIC_TOPICS, MetricEncoder, SERVER_METRICS_TOPIC } from '../kafka-met
 import { MetricRowParser, metricColumns } from '../metric-csv.ts';
 import { parseLbLine } from '../parsers/lb.ts';
 import { LOG_TOPICS } from './log-lines.ts';
-import { openPublisher, WallSchedule, type PublishOptions } from './publisher.ts';
+import { LIVE_LINGER_MS, openPublisher, WallSchedule, type PublishOptions } from './publisher.ts';
 
 export interface SimulateOptions extends PublishOptions {
   /** Simulated servers, server_1..server_N (default 10). */
@@ -79,7 +79,7 @@ export async function runSimulation(options: SimulateOptions): Promise<SimulateS
   const encoder = new MetricEncoder(columns, options.split === false ? [SERVER_METRICS_TOPIC] : [SERVER_METRICS_TOPIC, ...METRIC_TOPICS]);
   const metricTopics = encoder.topics.map((t) => t.topic);
   const lbTopic = LOG_TOPICS.lb;
-  const producer = await openPublisher(options, lbRate > 0 ? [...metricTopics, lbTopic] : metricTopics);
+  const producer = await openPublisher({ ...options, lingerMs: options.lingerMs ?? LIVE_LINGER_MS }, lbRate > 0 ? [...metricTopics, lbTopic] : metricTopics);
 
   const schedule = new WallSchedule(options.now);
   // Reports on the interval's grid of the wall clock (whole seconds for 1 s), the first one still to come.

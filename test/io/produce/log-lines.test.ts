@@ -51,7 +51,7 @@ test('produceLogFile nginx: exactly the valid lines, in order, keyed by client I
   assert.match(rejected[4]!, /,10,not valid UTF-8,"\{""client_ip"":""\xff""\}"$/);
 });
 
-test('produceLogFile lb: valid lines in order keyed by backend, --events stops early, --rate paces', async (t) => {
+test('produceLogFile lb: valid lines in order keyed by backend, with --events and --rate', async (t) => {
   const { dir, brokers } = await brokerFor(t);
   const file = join(dir, 'lb.log');
   const lines = [
