@@ -36,10 +36,9 @@ ${kafkaFlags}`;
 
 const logUsage = (kind: LogKind): string => `usage: streamwatch produce ${kind} (--file F | --generate) [options]
 
-Publishes ${kind === 'nginx' ? 'NGINX access events' : 'load-balancer log lines'} to topic ${kind === 'nginx' ? 'nginx-logs' : 'lb-logs'}, one line a message,
-keyed by ${kind === 'nginx' ? 'the client IP' : 'the backend server'}. Missing topics are created. Each line is checked with the
-parser the detectors use; lines that fail go to --rejects with their line number and reason and are
-never published.
+Publishes ${kind === 'nginx' ? 'NGINX access events to topic nginx-logs, keyed by the client IP' : 'load-balancer log lines to topic lb-logs, keyed by the backend server'},
+one line a message. Missing topics are created. Each line is checked with the parser the detectors
+use first: a line that fails goes to --rejects with its line number and reason, never to Kafka.
 
   --file F            publish each non-blank line of F (${kind === 'nginx' ? 'JSON events or NGINX combined log lines' : 'LB lines'}), in order
   --generate          publish generated events endlessly, stamped with the wall clock as they go
