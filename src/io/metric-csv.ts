@@ -116,39 +116,43 @@ export class MetricRowParser {
       const from = pos;
       if (role >= ROLE_METRIC) {
         // Plain digits with at most one dot, fewer than 10^15 as an integer (at most 15 significant digits), not negative.
-        let units = 0;
-        let scale = 0;
-        let dot = 0;
+        // The loops stop at the first byte that is not a digit, so they need no bounds test: the checks after them
+        // catch a field that ran past `end`.
         if (bytes[pos] === 43) pos++;
         const digitsFrom = pos;
-        for (; pos < end; pos++) {
-          const d = bytes[pos]! - 48;
-          if (d >= 0 && d <= 9) {
+        let units = 0;
+        let d = bytes[pos]! - 48;
+        while (d >= 0 && d <= 9) {
+          units = units * 10 + d;
+          d = bytes[++pos]! - 48;
+        }
+        let scale = 0;
+        if (d === DOT - 48) {
+          const dotAt = pos;
+          d = bytes[++pos]! - 48;
+          while (d >= 0 && d <= 9) {
             units = units * 10 + d;
-            scale += dot;
-          } else if (d === DOT - 48 && dot === 0) {
-            dot = 1;
-          } else if (d === COMMA - 48) {
-            break;
-          } else {
-            return this.parse(bytes.toString('latin1', start, end));
+            d = bytes[++pos]! - 48;
           }
+          scale = pos - dotAt - 1;
+          if (dotAt === digitsFrom && scale === 0) return this.parse(bytes.toString('latin1', start, end));
+        } else if (pos === digitsFrom) {
+          return this.parse(bytes.toString('latin1', start, end));
         }
         const m = role - ROLE_METRIC;
-        if (pos - digitsFrom === dot || units >= 1e15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return this.parse(bytes.toString('latin1', start, end));
+        if (pos > end || (pos < end && d !== COMMA - 48) || units >= 1e15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return this.parse(bytes.toString('latin1', start, end));
         row.units[m] = units;
         row.scales[m] = scale;
       } else if (role === ROLE_SERVER_ID) {
         hash = 0x811c9dc5;
-        for (; pos < end; pos++) {
-          const c = bytes[pos]!;
-          if (c === COMMA) break;
-          if (ID_BYTE[c] === 0) return this.parse(bytes.toString('latin1', start, end));
+        let c = bytes[pos]!;
+        while (ID_BYTE[c] === 1) {
           hash = Math.imul(hash ^ c, 0x01000193);
+          c = bytes[++pos]!;
         }
         idStart = from;
         idEnd = pos;
-        if (idEnd === idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return this.parse(bytes.toString('latin1', start, end));
+        if (pos > end || (pos < end && c !== COMMA) || idEnd === idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return this.parse(bytes.toString('latin1', start, end));
       } else {
         while (pos < end && bytes[pos] !== COMMA) pos++;
         if (role === ROLE_TIME) {
