@@ -23,7 +23,7 @@ import { KafkaAdmin } from './admin.ts';
 import { copartitionedAssigner } from './copartitioned.ts';
 import { baseOptions, kafkaError, type ClientConfig } from './connection.ts';
 import { fetchApi, type FetchResult, type FetchTopic } from './fetch.ts';
-import { CorruptRecordSetError, decodeRecordSet } from './record-decoder.ts';
+import { CorruptRecordSetError, splitRecordSet, type FetchedBatch } from './record-decoder.ts';
 import { partitionKey, type ConsumedRecord, type PartitionOffset, type TopicPartition } from './types.ts';
 
 export interface GroupConsumerConfig extends ClientConfig {
@@ -94,9 +94,11 @@ export class GroupConsumer {
   private rotation = 0;
   private failures = 0;
   private retryTimer: NodeJS.Timeout | null = null;
-  /** Fetched records; those before `taken` were handed out already. */
-  private buffered: ConsumedRecord[] = [];
-  private taken = 0;
+  /** Fetched batches not handed out yet, from `head` on; their records are made when handed out. */
+  private batches: FetchedBatch[] = [];
+  private head = 0;
+  /** Records in those batches (an upper bound: some may lie below the offset asked for). */
+  private buffered = 0;
   private wake: (() => void) | null = null;
   private failure: Error | null = null;
   private closed = false;
@@ -181,7 +183,7 @@ export class GroupConsumer {
    * (timers, sockets), even when records are waiting.
    */
   async poll(maxWaitMs: number): Promise<ConsumedRecord[]> {
-    if (this.taken === this.buffered.length && !this.failure && !this.closed) {
+    if (this.buffered === 0 && !this.failure && !this.closed) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
         this.wake = resolve;
@@ -193,21 +195,30 @@ export class GroupConsumer {
       await new Promise<void>((resolve) => setImmediate(resolve));
     }
     if (this.failure) throw this.failure;
-    let batch: ConsumedRecord[];
-    if (this.taken === 0 && this.buffered.length <= this.maxPollRecords) {
-      batch = this.buffered;
-      this.buffered = [];
-    } else {
-      const end = Math.min(this.buffered.length, this.taken + this.maxPollRecords);
-      batch = this.buffered.slice(this.taken, end);
-      this.taken = end;
-      if (end === this.buffered.length) {
-        this.buffered = [];
-        this.taken = 0;
+    const records: ConsumedRecord[] = [];
+    while (records.length < this.maxPollRecords && this.head < this.batches.length) {
+      const batch = this.batches[this.head]!;
+      const before = batch.remaining;
+      try {
+        batch.take(records, this.maxPollRecords - records.length);
+      } catch (error) {
+        if (!(error instanceof CorruptRecordSetError) && !(error instanceof RangeError)) throw error;
+        this.fail(kafkaError(error, `decoding records of ${partitionKey(batch.topic, batch.partition)} from offset ${batch.baseOffset}`, this.brokers));
+        throw this.failure!;
       }
+      this.buffered -= before - batch.remaining;
+      if (batch.remaining === 0) this.head++;
+    }
+    // Let go of the batches handed out (and their bytes).
+    if (this.head === this.batches.length) {
+      this.batches = [];
+      this.head = 0;
+    } else if (this.head >= 16) {
+      this.batches = this.batches.slice(this.head);
+      this.head = 0;
     }
     this.pump();
-    return batch;
+    return records;
   }
 
   /** Batches until `close()` is called. */
@@ -305,7 +316,7 @@ export class GroupConsumer {
 
   /** Sends a fetch to every broker that leads a partition of ours and has none in flight. */
   private pump(): void {
-    if (this.closed || this.failure || this.retryTimer !== null || this.buffered.length - this.taken >= this.maxBuffered) return;
+    if (this.closed || this.failure || this.retryTimer !== null || this.buffered >= this.maxBuffered) return;
     const metadata = this.metadata;
     if (metadata === null) {
       this.loadMetadata();
@@ -377,7 +388,7 @@ export class GroupConsumer {
       return false;
     }
     let clean = true;
-    const before = this.buffered.length;
+    const before = this.buffered;
     for (const fetched of result.partitions) {
       const key = partitionKey(fetched.topic, fetched.partition);
       const asked = requested.get(key);
@@ -398,14 +409,16 @@ export class GroupConsumer {
       }
       if (fetched.records === null) continue;
       try {
-        asked.position.offset = decodeRecordSet(fetched.records, fetched.topic, fetched.partition, asked.offset, fetched.aborted, this.buffered).next;
+        const split = splitRecordSet(fetched.records, fetched.topic, fetched.partition, asked.offset, fetched.aborted, this.batches);
+        asked.position.offset = split.next;
+        this.buffered += split.records;
       } catch (error) {
         if (!(error instanceof CorruptRecordSetError) && !(error instanceof RangeError)) throw error;
         this.fail(kafkaError(error, `decoding records of ${key} at offset ${asked.offset}`, this.brokers));
         return false;
       }
     }
-    if (this.buffered.length > before) this.notify();
+    if (this.buffered > before) this.notify();
     return clean;
   }
 
