@@ -48,6 +48,7 @@ if (values.worker) {
 /** One detector run over `topic`; prints its figures as one `RESULT {json}` line on stderr (measure() reads stderr). */
 async function worker(brokers: string, topic: string): Promise<void> {
   const latencies: number[] = [];
+  const cpuBefore = process.cpuUsage();
   const summary = await runNginxDetect({
     brokers: [brokers],
     group: `bench-${topic}`,
@@ -59,11 +60,12 @@ async function worker(brokers: string, topic: string): Promise<void> {
     onEmitLatency: (seconds) => latencies.push(seconds * 1000),
     log: (line) => process.stderr.write(`detect nginx: ${line}\n`),
   });
+  const cpu = process.cpuUsage(cpuBefore);
   latencies.sort((a, b) => a - b);
   const pct = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
   const seconds = ((summary.lastInputAt ?? 0) - (summary.firstInputAt ?? 0)) / 1000;
   const rows = Object.values(summary.rows).reduce((a, b) => a + b, 0);
-  process.stderr.write(`RESULT ${JSON.stringify({ read: summary.read, rejected: summary.rejected, late: summary.late, seconds, rows, byGoal: summary.rows, incidents: summary.incidents, p50: pct(0.5), p99: pct(0.99), max: latencies.at(-1) ?? Number.NaN })}\n`);
+  process.stderr.write(`RESULT ${JSON.stringify({ read: summary.read, rejected: summary.rejected, late: summary.late, seconds, rows, cpuSeconds: (cpu.user + cpu.system) / 1e6, byGoal: summary.rows, incidents: summary.incidents, p50: pct(0.5), p99: pct(0.99), max: latencies.at(-1) ?? Number.NaN })}\n`);
 }
 
 /** The generator's events with client IPs drawn from `ips` distinct addresses (bursts keep theirs) and event time at `rate` a second. */
@@ -110,13 +112,13 @@ async function main(count: number, ipCounts: number[], rate: number): Promise<vo
 
       const run = await measure(node, [...(process.env.DETECT_PROF ? ['--cpu-prof', `--cpu-prof-dir=${process.env.DETECT_PROF}`] : []), 'bench/detect-nginx.ts', '--worker', '--brokers', brokers, '--topic', topic], { cwd: root });
       if (run.status !== 0) throw new Error(run.stderr);
-      const figures = JSON.parse(/^RESULT (.*)$/m.exec(run.stderr)![1]!) as { read: number; seconds: number; rows: number; byGoal: Record<string, number>; incidents: number; p50: number; p99: number; max: number };
+      const figures = JSON.parse(/^RESULT (.*)$/m.exec(run.stderr)![1]!) as { read: number; seconds: number; cpuSeconds: number; rows: number; byGoal: Record<string, number>; incidents: number; p50: number; p99: number; max: number };
       process.stderr.write(`${topic}: ${JSON.stringify(figures)}\n`);
-      results.push(`| ${ips} | ${figures.read} | ${figures.seconds.toFixed(1)} | ${Math.round(figures.read / figures.seconds)} | ${figures.rows} (${Object.values(figures.byGoal).join(' / ')}), ${figures.incidents} incidents | ${figures.p50.toFixed(0)} / ${figures.p99.toFixed(0)} / ${figures.max.toFixed(0)} | ${Math.round(run.peakBytes / 1e6)} |`);
+      results.push(`| ${ips} | ${figures.read} | ${figures.seconds.toFixed(1)} | ${Math.round(figures.read / figures.seconds)} | ${figures.cpuSeconds.toFixed(1)} | ${figures.rows} (${Object.values(figures.byGoal).join(' / ')}), ${figures.incidents} incidents | ${figures.p50.toFixed(0)} / ${figures.p99.toFixed(0)} / ${figures.max.toFixed(0)} | ${Math.round(run.peakBytes / 1e6)} |`);
     }
     console.log(`detect nginx, four goals, ${count} events at ${rate} events/s of event time, 3 partitions`);
-    console.log('| distinct IPs | events read | detect s | events/s | rows out (goal 1/2/3/4) | emit latency p50 / p99 / max ms | peak MB |');
-    console.log('|---:|---:|---:|---:|---|---|---:|');
+    console.log('| distinct IPs | events read | detect s | events/s | worker CPU s (whole run) | rows out (goal 1/2/3/4) | emit latency p50 / p99 / max ms | peak MB |');
+    console.log('|---:|---:|---:|---:|---:|---|---|---:|');
     for (const line of results) console.log(line);
   } finally {
     broker.kill('SIGTERM');

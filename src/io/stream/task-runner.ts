@@ -317,6 +317,7 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
     for (const [p, running] of tasks) {
       for (const topic of inputs) for (const q of taskPartitions(p)) running.task.setLogEnd(topic, ends.get(partitionKey(topic, q)) ?? 0, q);
     }
+    const serializing = performance.now();
     for (const [p, running] of tasks) {
       const saved: SavedState<C> = {
         task: running.task.checkpoint(),
@@ -326,6 +327,7 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
       };
       send(stateTopic, `${job.name}/${p}`, JSON.stringify(saved), p);
     }
+    serializeMs = performance.now() - serializing;
     await producer.flush();
     const offsets = [...tasks.values()].flatMap((r) => r.task.positions());
     try {
@@ -337,6 +339,11 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
   };
 
   const interval = options.checkpointIntervalMs ?? 1000;
+  // A checkpoint serializes each task's whole state: with a large state
+  // (100,000 open keys) that takes tens of milliseconds of CPU, so
+  // checkpoints are spaced at least ten times that apart (at most a tenth of
+  // the CPU goes to them; a restart then re-reads a little more input).
+  let serializeMs = 0;
   let lastCheckpoint = Date.now();
   let lastInput = Date.now();
   let released = false;
@@ -399,7 +406,7 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
         for (const running of tasks.values()) running.task.finish();
       }
       for (const file of files) if (file.refresh) await file.refresh();
-      if (stopping || idle || now - lastCheckpoint >= interval) {
+      if (stopping || idle || now - lastCheckpoint >= Math.max(interval, 10 * serializeMs)) {
         await checkpoint(stopping || idle);
         lastCheckpoint = Date.now();
       }
