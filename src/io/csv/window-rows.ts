@@ -29,10 +29,11 @@ export interface WindowRowFormat {
 /** Numbers per row in the block: start, value0, value1, key * ALERT_CODES + alert. */
 const FIELDS = 4;
 const ALERT_CODES = 256;
-const OUT_BYTES = 1 << 20;
+const OUT_BYTES = 4 << 20;
 
 export class WindowRows {
   private readonly format: WindowRowFormat;
+  private readonly digits: number;
   private readonly block: Float64Array;
   private readonly capacity: number;
   private size = 0;
@@ -55,8 +56,9 @@ export class WindowRows {
   private spare: Buffer | null = null;
   count = 0;
 
-  constructor(format: WindowRowFormat, blockRows = 1 << 18) {
+  constructor(format: WindowRowFormat, blockRows = 1 << 19) {
     this.format = format;
+    this.digits = format.digits;
     this.capacity = blockRows;
     this.block = new Float64Array(blockRows * FIELDS);
   }
@@ -100,52 +102,67 @@ export class WindowRows {
     return code;
   }
 
-  /**
-   * Formats the block's rows key by key into one text buffer; `ends[k]` is
-   * where key k's text ends (it starts where key k-1's ends).
-   */
-  private formatBlock(): { text: Buffer; ends: Int32Array } {
-    const { block, size, keys } = this;
-    const keyCount = keys.length;
-    // Counting sort of the rows by key: keys' first rows, then each row's place.
+  /** The block's rows in key order (a counting sort): key k's rows are order[firstRow[k], firstRow[k + 1]). */
+  private sortBlock(): { firstRow: Int32Array; order: Int32Array } {
+    const { block, size } = this;
+    const keyCount = this.keys.length;
     const firstRow = new Int32Array(keyCount + 1);
     for (let row = 0; row < size; row++) firstRow[Math.floor(block[row * FIELDS + 3]! / ALERT_CODES) + 1]!++;
     for (let k = 0; k < keyCount; k++) firstRow[k + 1]! += firstRow[k]!;
     const order = new Int32Array(size);
     const next = firstRow.slice(0, keyCount);
     for (let row = 0; row < size; row++) order[next[Math.floor(block[row * FIELDS + 3]! / ALERT_CODES)]!++] = row;
+    return { firstRow, order };
+  }
 
-    let text = this.spare ?? Buffer.allocUnsafe(size * 64);
-    this.spare = null;
-    const ends = new Int32Array(keyCount);
-    const digits = this.format.digits;
-    let at = 0;
-    for (let k = 0; k < keyCount; k++) {
-      const prefix = this.prefixes[k]!;
-      for (let i = firstRow[k]!; i < firstRow[k + 1]!; i++) {
-        const row = order[i]!;
-        const o = row * FIELDS;
-        const bounds = this.boundsOf(block[o]!);
-        const code = block[o + 3]!;
-        const alert = this.alerts[code % ALERT_CODES]!;
-        const room = at + prefix.length + bounds.length + 2 * MAX_NUMBER_BYTES + 2 + alert.length;
-        if (room > text.length) text = grown(text, at, room);
-        text.set(prefix, at);
-        at += prefix.length;
-        text.set(bounds, at);
-        at += bounds.length;
-        const value0 = block[o + 1]!;
-        if (value0 === value0) {
-          at = writeUnits(text, at, value0, digits);
-          text[at++] = 44;
-          at = writeUnits(text, at, block[o + 2]!, digits);
-        } else {
-          const [a, b] = this.odd.get(row)!;
-          at += text.write(`${a},${b}`, at, 'latin1');
-        }
+  /**
+   * Formats the rows order[from, to) of key k into text[at...] while they
+   * fit (each row is given room for its longest form); returns the index of
+   * the first row not written and the position after the text written.
+   */
+  private formatRows(k: number, order: Int32Array, from: number, to: number, text: Buffer, at: number): [number, number] {
+    const { block, digits } = this;
+    const prefix = this.prefixes[k]!;
+    let i = from;
+    for (; i < to; i++) {
+      const row = order[i]!;
+      const o = row * FIELDS;
+      const bounds = this.boundsOf(block[o]!);
+      const alert = this.alerts[block[o + 3]! % ALERT_CODES]!;
+      if (at + prefix.length + bounds.length + 2 * MAX_NUMBER_BYTES + 2 + alert.length > text.length) break;
+      text.set(prefix, at);
+      at += prefix.length;
+      text.set(bounds, at);
+      at += bounds.length;
+      const value0 = block[o + 1]!;
+      if (value0 === value0) {
+        at = writeUnits(text, at, value0, digits);
         text[at++] = 44;
-        text.set(alert, at);
-        at += alert.length;
+        at = writeUnits(text, at, block[o + 2]!, digits);
+      } else {
+        const [a, b] = this.odd.get(row)!;
+        at += text.write(`${a},${b}`, at, 'latin1');
+      }
+      text[at++] = 44;
+      text.set(alert, at);
+      at += alert.length;
+    }
+    return [i, at];
+  }
+
+  /** Formats the whole block key by key into one text buffer; `ends[k]` is where key k's text ends. */
+  private formatBlock(): { text: Buffer; ends: Int32Array } {
+    const { firstRow, order } = this.sortBlock();
+    let text = this.spare ?? Buffer.allocUnsafe(this.size * 64);
+    this.spare = null;
+    const ends = new Int32Array(this.keys.length);
+    let at = 0;
+    for (let k = 0; k < ends.length; k++) {
+      let i = firstRow[k]!;
+      for (;;) {
+        [i, at] = this.formatRows(k, order, i, firstRow[k + 1]!, text, at);
+        if (i === firstRow[k + 1]) break;
+        text = grown(text, at, at + 4096);
       }
       ends[k] = at;
     }
@@ -197,44 +214,48 @@ export class WindowRows {
     return this.spillFile;
   }
 
-  /** Writes every row, keys in natural order, to `out`; removes the spill file. */
+  /**
+   * Writes every row, keys in natural order, to `out`; removes the spill
+   * file. Each key's spilled pieces are read back (several reads under way
+   * at once) and its rows still in the block formatted after them, into one
+   * output buffer written whenever it is full.
+   */
   async writeTo(out: FileWriter): Promise<void> {
     try {
       await Promise.all(this.writes);
       this.writes = [];
-      const last = this.formatBlock();
+      this.spare = null;
       const file = this.spillFile ? await this.spillFile : null;
+      const { firstRow, order } = this.sortBlock();
       const codes = this.keys.map((_, k) => k).sort((a, b) => compareNatural(this.keys[a]!, this.keys[b]!));
       let buffer = Buffer.allocUnsafe(OUT_BYTES);
       let used = 0;
+      let reads: Array<Promise<void>> = [];
       const flush = async (): Promise<void> => {
+        await Promise.all(reads);
+        reads = [];
         // writeBytes has written the bytes when it resolves: the buffer can be filled again.
         if (used > 0) await out.writeBytes(buffer.subarray(0, used));
         used = 0;
       };
       for (const k of codes) {
         const pieces = this.pieces[k]!;
-        for (let i = 0; i < pieces.length; i += 2) {
-          const length = pieces[i + 1]!;
+        for (let p = 0; p < pieces.length; p += 2) {
+          const length = pieces[p + 1]!;
           if (used + length > buffer.length) await flush();
           if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
-          let done = 0;
-          while (done < length) {
-            const { bytesRead } = await file!.read(buffer, used + done, length - done, pieces[i]! + done);
-            if (bytesRead === 0) throw new Error('spill file shorter than written');
-            done += bytesRead;
-          }
+          reads.push(readFully(file!, buffer, used, length, pieces[p]!));
           used += length;
         }
-        const from = k === 0 ? 0 : last.ends[k - 1]!;
-        const length = last.ends[k]! - from;
-        if (length === 0) continue;
-        if (used + length > buffer.length) await flush();
-        if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
-        last.text.copy(buffer, used, from, from + length);
-        used += length;
+        let i = firstRow[k]!;
+        const to = firstRow[k + 1]!;
+        while (i < to) {
+          [i, used] = this.formatRows(k, order, i, to, buffer, used);
+          if (i < to) await flush();
+        }
       }
       await flush();
+      this.size = 0;
     } finally {
       await this.discard();
     }
@@ -248,6 +269,15 @@ export class WindowRows {
     this.spillFile = null;
     if (this.spillDir) await rm(this.spillDir, { recursive: true, force: true });
     this.spillDir = null;
+  }
+}
+
+async function readFully(file: FileHandle, buffer: Buffer, at: number, length: number, position: number): Promise<void> {
+  let done = 0;
+  while (done < length) {
+    const { bytesRead } = await file.read(buffer, at + done, length - done, position + done);
+    if (bytesRead === 0) throw new Error('spill file shorter than written');
+    done += bytesRead;
   }
 }
 
