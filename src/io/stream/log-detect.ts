@@ -77,19 +77,35 @@ function incidentFields(incident: Incident): string[] {
   return [incident.detector, incident.key, incident.alert, formatIso(incident.start), formatIso(incident.end), String(incident.windows), String(incident.peakUnits)];
 }
 
+/** The NGINX goals `names` as one streaming log job over `topic`. */
+export function nginxStreamJob(names: readonly NginxGoalName[], serverName: string | null, topic = NGINX_TOPIC): LogStreamJob<NginxEvent> {
+  const goals = names.map((name) => NGINX_GOALS[name]);
+  return {
+    name: nginxJobName(names),
+    topic,
+    parse: (value) => parseNginxLine(value, serverName),
+    instant: (event) => event.instant,
+    goals: goals.map((goal) => ({ pane: goal, fill: (event, input) => nginxInput(goal, event, input) })),
+  };
+}
+
+/** lb-summary as a streaming log job over `topic`. */
+export function lbStreamJob(topic = LB_TOPIC): LogStreamJob<LbEvent> {
+  return {
+    name: LB_SUMMARY.name,
+    topic,
+    parse: parseLbLine,
+    instant: (event) => event.instant,
+    goals: [{ pane: LB_SUMMARY, fill: (event, input) => (lbInput(event, input), true) }],
+  };
+}
+
 export async function runNginxDetect(options: NginxDetectOptions): Promise<NginxDetectSummary> {
   const names = ALL_GOALS.filter((name) => (options.goals ?? ALL_GOALS).includes(name));
   const goals = names.map((name) => NGINX_GOALS[name]);
   const formats = goals.map((goal) => nginxBatchJob(goal, options.serverName ?? null));
   const incidentsTopic = options.incidentsTopic ?? 'incidents';
-  const serverName = options.serverName ?? null;
-  const job: LogStreamJob<NginxEvent> = {
-    name: nginxJobName(names),
-    topic: options.inputTopic ?? NGINX_TOPIC,
-    parse: (value) => parseNginxLine(value, serverName),
-    instant: (event) => event.instant,
-    goals: goals.map((goal) => ({ pane: goal, fill: (event, input) => nginxInput(goal, event, input) })),
-  };
+  const job = nginxStreamJob(names, options.serverName ?? null, options.inputTopic ?? NGINX_TOPIC);
 
   const files: OutputFile[] = [];
   const goalFiles: Array<IdempotentCsv | null> = [];
@@ -165,13 +181,7 @@ export interface LbDetectSummary extends TaskRunnerSummary {
 
 export async function runLbDetect(options: LbDetectOptions): Promise<LbDetectSummary> {
   const outputTopic = options.outputTopic ?? LB_SUMMARY.outputTopic;
-  const job: LogStreamJob<LbEvent> = {
-    name: LB_SUMMARY.name,
-    topic: options.inputTopic ?? LB_TOPIC,
-    parse: parseLbLine,
-    instant: (event) => event.instant,
-    goals: [{ pane: LB_SUMMARY, fill: (event, input) => (lbInput(event, input), true) }],
-  };
+  const job = lbStreamJob(options.inputTopic ?? LB_TOPIC);
   const out = options.out === undefined ? null : await RewrittenCsv.open(options.out, LB_BATCH_JOB.header.join(','), (f) => f[0]!, (a, b) => Date.parse(a[0]!) - Date.parse(b[0]!));
   let rows = 0;
   const ran = await runStreamTasks<LogTaskCheckpoint>({
