@@ -7,7 +7,10 @@
 // (wall time, peak RSS), and prints one table. It also checks that both
 // engines wrote the same rows (after parsing: DuckDB prints 26.60 for 26.6).
 //
-//   node bench/jobs.ts [--sizes 28800,1000000,10000000] [--jobs cpu-mem,net-disk]
+//   node bench/jobs.ts [--sizes 28800,1000000,10000000] [--jobs cpu-mem,net-disk] [--repeat N]
+//
+// --repeat N runs each engine N times, alternating, and reports each one's
+// run of median wall time: on a shared machine a single run can be off by 2x.
 import { existsSync, mkdirSync, renameSync } from 'node:fs';
 import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
@@ -61,14 +64,28 @@ interface Result {
   ratio?: number;
 }
 
-async function runPair(rows: number, input: string, job: Job): Promise<{ results: Result[]; warnings: string[] }> {
+/** The run of median wall time (runs alternate between the engines, so both see the same load). */
+function median(runs: Measured[]): Measured {
+  const sorted = [...runs].sort((a, b) => a.seconds - b.seconds);
+  return sorted[(sorted.length - 1) >> 1]!;
+}
+
+async function runPair(rows: number, input: string, job: Job, repeat: number): Promise<{ results: Result[]; warnings: string[] }> {
   const warnings: string[] = [];
   const swOut = join(outDir, `${job}-${rows}-streamwatch.csv`);
   const dbOut = join(outDir, `${job}-${rows}-duckdb.csv`);
-  const sw = await measure(node, ['bin/streamwatch.js', 'job', job, '--input', input, '--out', swOut, '--trim-leading'], { cwd: root });
-  if (sw.status !== 0) throw new Error(`streamwatch job ${job} failed: ${sw.stderr.trim()}`);
-  const db = await measure(node, ['bench/duckdb-job.ts', job, '--input', input, '--out', dbOut], { cwd: root });
-  if (db.status !== 0) throw new Error(`duckdb ${job} failed: ${db.stderr.trim()}`);
+  const swRuns: Measured[] = [];
+  const dbRuns: Measured[] = [];
+  for (let i = 0; i < repeat; i++) {
+    const run = await measure(node, ['bin/streamwatch.js', 'job', job, '--input', input, '--out', swOut, '--trim-leading'], { cwd: root });
+    if (run.status !== 0) throw new Error(`streamwatch job ${job} failed: ${run.stderr.trim()}`);
+    swRuns.push(run);
+    const dbRun = await measure(node, ['bench/duckdb-job.ts', job, '--input', input, '--out', dbOut], { cwd: root });
+    if (dbRun.status !== 0) throw new Error(`duckdb ${job} failed: ${dbRun.stderr.trim()}`);
+    dbRuns.push(dbRun);
+  }
+  const sw = median(swRuns);
+  const db = median(dbRuns);
   const [swRows, dbRows] = [rowsWritten(sw), rowsWritten(db)];
   if (swRows === undefined || swRows !== dbRows) {
     warnings.push(`WARNING ${job} on ${rows} rows: streamwatch wrote ${swRows ?? '?'} rows, duckdb ${dbRows ?? '?'}`);
@@ -107,11 +124,17 @@ function table(results: Result[]): string {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { sizes: { type: 'string', default: '28800,1000000,10000000' }, jobs: { type: 'string', default: JOBS.join(',') } },
+    options: {
+      sizes: { type: 'string', default: '28800,1000000,10000000' },
+      jobs: { type: 'string', default: JOBS.join(',') },
+      repeat: { type: 'string', default: '1' },
+    },
   });
   const sizes = values.sizes.split(',').map((s) => Number(s.replaceAll('_', '')));
   if (sizes.some((n) => !Number.isInteger(n) || n <= 0)) throw new Error(`--sizes: '${values.sizes}' is not a list of row counts`);
   const jobs = values.jobs.split(',') as Job[];
+  const repeat = Number(values.repeat);
+  if (!Number.isInteger(repeat) || repeat < 1) throw new Error(`--repeat: '${values.repeat}' is not a positive whole number`);
   if (jobs.some((job) => !JOBS.includes(job))) throw new Error(`--jobs: expected some of ${JOBS.join(',')}`);
   mkdirSync(outDir, { recursive: true });
   // Other work on a 2-core machine skews every figure: say how busy it was.
@@ -121,7 +144,7 @@ async function main(): Promise<number> {
   for (const rows of sizes) {
     const input = await dataset(rows);
     for (const job of jobs) {
-      const pair = await runPair(rows, input, job);
+      const pair = await runPair(rows, input, job, repeat);
       results.push(...pair.results);
       warnings.push(...pair.warnings);
       for (const r of pair.results) {
@@ -130,6 +153,7 @@ async function main(): Promise<number> {
     }
   }
   process.stdout.write(`${table(results)}\n`);
+  if (repeat > 1) process.stdout.write(`each figure: the run of median wall time of ${repeat}, the engines' runs alternating; peak MB: that run's\n`);
   process.stdout.write(`load average (1 min): ${loadBefore} before, ${loadavg()[0]!.toFixed(2)} after; ${cpus().length} cores, ${(totalmem() / 2 ** 30).toFixed(0)} GiB\n`);
   for (const warning of warnings) process.stdout.write(`${warning}\n`);
   if (warnings.length === 0) process.stdout.write('streamwatch and duckdb wrote the same rows (compared after parsing) in every run\n');
