@@ -30,6 +30,7 @@ export interface WindowRowFormat {
 const FIELDS = 4;
 const ALERT_CODES = 256;
 const OUT_BYTES = 4 << 20;
+const BOUNDS_CACHE = 4096;
 
 export class WindowRows {
   private readonly format: WindowRowFormat;
@@ -46,8 +47,9 @@ export class WindowRows {
   private readonly pieces: number[][] = [];
   private readonly alertCodes = new Map<string, number>();
   private readonly alerts: Buffer[] = [];
-  /** Window bounds text by start, direct-mapped on start / size of the last window seen. */
-  private readonly boundsCache = new Map<number, Buffer>();
+  /** Window bounds text (`start,end,`) by start: boundsTexts[i] is that of boundsStarts[i]. */
+  private readonly boundsStarts = new Float64Array(BOUNDS_CACHE).fill(Number.NaN);
+  private readonly boundsTexts: Buffer[] = [];
   private spillDir: string | null = null;
   private spillFile: Promise<FileHandle> | null = null;
   private spillSize = 0;
@@ -144,8 +146,12 @@ export class WindowRows {
         at += text.write(`${a},${b}`, at, 'latin1');
       }
       text[at++] = 44;
-      text.set(alert, at);
-      at += alert.length;
+      if (alert.length === 1) {
+        text[at++] = 10; // no alert: just the line break
+      } else {
+        text.set(alert, at);
+        at += alert.length;
+      }
     }
     return [i, at];
   }
@@ -172,13 +178,12 @@ export class WindowRows {
   }
 
   private boundsOf(start: number): Buffer {
-    let bounds = this.boundsCache.get(start);
-    if (bounds === undefined) {
-      // Rows of one block span few windows; start afresh now and then so the cache stays small.
-      if (this.boundsCache.size >= 4096) this.boundsCache.clear();
-      bounds = Buffer.from(`${this.format.bounds(start)},`, 'latin1');
-      this.boundsCache.set(start, bounds);
-    }
+    // A direct-mapped cache by second: a key's rows run through consecutive windows, and every key through the same ones.
+    const i = Math.floor(start / 1000) & (BOUNDS_CACHE - 1);
+    if (this.boundsStarts[i] === start) return this.boundsTexts[i]!;
+    const bounds = Buffer.from(`${this.format.bounds(start)},`, 'latin1');
+    this.boundsStarts[i] = start;
+    this.boundsTexts[i] = bounds;
     return bounds;
   }
 
