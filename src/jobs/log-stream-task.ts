@@ -69,6 +69,12 @@ export class LogStreamTask<E> implements StreamTask<LogTaskCheckpoint> {
   private readonly output: LogTaskOutput;
   private readonly offsets = new Map<number, number>();
   private readonly input: PaneInput = { key: '', instant: 0, units: 0, scale: 0, category: -1 };
+  /**
+   * Latest event time and wall time per input partition since the last
+   * tick: the detectors' clocks hear of them once per tick instead of once
+   * per event and goal (their windows' watermark only moves at a tick).
+   */
+  private readonly seen = new Map<string, { instant: number; wall: number }>();
   readonly counters: StreamTaskCounters = { read: 0, rejected: 0, late: 0 };
 
   constructor(job: LogStreamJob<E>, task: number, partitions: readonly number[], options: LogTaskOptions, output: LogTaskOutput) {
@@ -114,6 +120,12 @@ export class LogStreamTask<E> implements StreamTask<LogTaskCheckpoint> {
     const { event } = parsed;
     const instant = this.job.instant(event);
     const partition = `${record.topic}:${record.partition}`;
+    const seen = this.seen.get(partition);
+    if (seen === undefined) this.seen.set(partition, { instant, wall: wallNow });
+    else {
+      if (instant > seen.instant) seen.instant = instant;
+      seen.wall = wallNow;
+    }
     const input = this.input;
     let problems: string[] | null = null;
     let late: string[] | null = null;
@@ -121,10 +133,9 @@ export class LogStreamTask<E> implements StreamTask<LogTaskCheckpoint> {
       const detector = this.detectors[i]!;
       const outcome = this.job.goals[i]!.fill(event, input);
       if (outcome === true) {
-        if (detector.add(partition, input, wallNow) === 1) (late ??= []).push(detector.job.name);
-      } else {
-        detector.observe(partition, instant, wallNow);
-        if (outcome !== false) (problems ??= []).push(this.detectors.length > 1 ? `${detector.job.name}: ${outcome}` : outcome);
+        if (detector.count(input) === 1) (late ??= []).push(detector.job.name);
+      } else if (outcome !== false) {
+        (problems ??= []).push(this.detectors.length > 1 ? `${detector.job.name}: ${outcome}` : outcome);
       }
     }
     if (late !== null) {
@@ -143,14 +154,23 @@ export class LogStreamTask<E> implements StreamTask<LogTaskCheckpoint> {
   }
 
   tick(wallNow: number): void {
+    this.tellClocks();
     for (const detector of this.detectors) detector.tick(wallNow);
   }
 
   finish(): void {
+    this.tellClocks();
     for (const detector of this.detectors) detector.finish();
   }
 
+  private tellClocks(): void {
+    if (this.seen.size === 0) return;
+    for (const [partition, { instant, wall }] of this.seen) for (const detector of this.detectors) detector.observe(partition, instant, wall);
+    this.seen.clear();
+  }
+
   checkpoint(): LogTaskCheckpoint {
+    this.tellClocks();
     return {
       version: 1,
       job: this.job.name,

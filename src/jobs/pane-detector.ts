@@ -111,6 +111,16 @@ export class PaneDetector {
     return this.windows.add(input.key, input.instant, input.units, input.scale, input.category);
   }
 
+  /**
+   * Counts one event without telling the clock: for a caller that reports
+   * each partition's latest event time itself (`observe`) before each
+   * `tick`. The windows' watermark only moves at `tick`, so this is the
+   * same as `add` as long as the clock hears of every event before then.
+   */
+  count(input: PaneInput): PaneAddOutcome {
+    return this.windows.add(input.key, input.instant, input.units, input.scale, input.category);
+  }
+
   /** Advances the watermark to what the clock says at `wallNow`, emitting the windows it closes. */
   tick(wallNow: number): void {
     const watermark = this.clock.watermark(wallNow);

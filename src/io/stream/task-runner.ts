@@ -341,8 +341,8 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
   const interval = options.checkpointIntervalMs ?? 1000;
   // A checkpoint serializes each task's whole state: with a large state
   // (100,000 open keys) that takes tens of milliseconds of CPU, so
-  // checkpoints are spaced at least ten times that apart (at most a tenth of
-  // the CPU goes to them; a restart then re-reads a little more input).
+  // checkpoints are spaced at least twenty times that apart (at most a
+  // twentieth of the CPU goes to them; a restart re-reads a little more).
   let serializeMs = 0;
   let lastCheckpoint = Date.now();
   let lastInput = Date.now();
@@ -406,7 +406,7 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
         for (const running of tasks.values()) running.task.finish();
       }
       for (const file of files) if (file.refresh) await file.refresh();
-      if (stopping || idle || now - lastCheckpoint >= Math.max(interval, 10 * serializeMs)) {
+      if (stopping || idle || now - lastCheckpoint >= Math.max(interval, 20 * serializeMs)) {
         await checkpoint(stopping || idle);
         lastCheckpoint = Date.now();
       }
