@@ -22,6 +22,8 @@ export interface NginxOptions {
   startSeconds: number;
   /** Background events per second of event time (default 200). */
   rate?: number;
+  /** Distinct client addresses of the background traffic and storms (default 3,000); all different when given. */
+  clients?: number;
   /**
    * Keep fractions of a millisecond between events. The batch dataset rounds
    * each gap down to whole milliseconds (kept so its bytes never change),
@@ -68,6 +70,13 @@ function pickWeighted(random: Random, table: Array<[number, number]>, total: num
   return table[table.length - 1]![0];
 }
 
+/** `count` different addresses (for benchmarks with many clients). */
+function distinctIps(random: Random, count: number): string[] {
+  const seen = new Set<string>();
+  while (seen.size < count) seen.add(ip(random));
+  return [...seen];
+}
+
 function ip(random: Random): string {
   return `${intBetween(random, 11, 223)}.${intBetween(random, 0, 255)}.${intBetween(random, 0, 255)}.${intBetween(random, 1, 254)}`;
 }
@@ -75,7 +84,8 @@ function ip(random: Random): string {
 /** The events one by one, as lines without line breaks. */
 export function* nginxEvents(options: NginxOptions): Generator<NginxEventLine> {
   const random = mulberry32(options.seed);
-  const clients = Array.from({ length: CLIENTS }, () => ip(random));
+  const clientCount = options.clients ?? CLIENTS;
+  const clients = options.clients === undefined ? Array.from({ length: CLIENTS }, () => ip(random)) : distinctIps(random, options.clients);
   const clientCountry = clients.map(() => COUNTRIES[intBetween(random, 0, COUNTRIES.length - 1)]!);
   const countryOf = new Map(clients.map((c, i) => [c, clientCountry[i]!]));
   const hostLatency = Array.from({ length: HOSTS }, () => intBetween(random, 20, 400));
@@ -90,7 +100,7 @@ export function* nginxEvents(options: NginxOptions): Generator<NginxEventLine> {
   for (let n = 0; n < options.events; n++) {
     if (n === nextBurst) {
       nextBurst += intBetween(random, 1000, 3000);
-      const client = random() < 0.5 ? clients[intBetween(random, 0, CLIENTS - 1)]! : ip(random);
+      const client = random() < 0.5 ? clients[intBetween(random, 0, clientCount - 1)]! : ip(random);
       if (!countryOf.has(client)) countryOf.set(client, COUNTRIES[intBetween(random, 0, COUNTRIES.length - 1)]!);
       const count = intBetween(random, 11, 40);
       // The first burst is short, so a small file holds all of it.
@@ -105,7 +115,7 @@ export function* nginxEvents(options: NginxOptions): Generator<NginxEventLine> {
       const count = intBetween(random, 16, 60);
       const span = n < 1000 ? intBetween(random, 5000, 8000) : intBetween(random, 5000, 25_000);
       for (let i = 0; i < count; i++) {
-        pending.push({ at: backgroundAt + Math.floor(random() * span), client: clients[intBetween(random, 0, CLIENTS - 1)]!, host, status: CLIENT_ERRORS[intBetween(random, 0, CLIENT_ERRORS.length - 1)]!, kind: 'storm' });
+        pending.push({ at: backgroundAt + Math.floor(random() * span), client: clients[intBetween(random, 0, clientCount - 1)]!, host, status: CLIENT_ERRORS[intBetween(random, 0, CLIENT_ERRORS.length - 1)]!, kind: 'storm' });
       }
       pending.sort((a, b) => a.at - b.at);
     }
@@ -116,7 +126,7 @@ export function* nginxEvents(options: NginxOptions): Generator<NginxEventLine> {
       event = next;
       kind = next.kind;
     } else {
-      const client = clients[intBetween(random, 0, CLIENTS - 1)]!;
+      const client = clients[intBetween(random, 0, clientCount - 1)]!;
       event = { at: backgroundAt, client, host: intBetween(random, 0, HOSTS - 1), status: pickWeighted(random, STATUSES, statusTotal) };
       kind = 'background';
       // Exponential gaps: a Poisson stream of `rate` events per second.
