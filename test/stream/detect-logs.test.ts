@@ -309,3 +309,29 @@ test('detect nginx/lb-summary: bad messages go to the dead-letter topic with the
     });
   });
 });
+
+test('detect lb-summary: a second worker in the group makes both stop with one clear line (one task reads every partition); a worker started again ends with every summary', async () => {
+  await withTempDir(async (dir) => {
+    const lines = await generate(dir, 'lb', 12_000);
+    const batchOut = join(dir, 'batch.csv');
+    assert.equal((await cli(['job', 'lb-summary', '--input', join(dir, 'lb.log'), '--out', batchOut]).done).code, 0);
+    await withBrokerIn(dir, async (brokers) => {
+      await produceLines(brokers, 'lb-logs', lines.slice(0, 6000), (_line, i) => String(i));
+      const out = join(dir, 'out.csv');
+      const args = ['detect', 'lb-summary', '-b', brokers, '--group', 'two', '--out', out, '--checkpoint-interval', '300ms'];
+      const first = cli(args);
+      await waitFor(() => first.stderr().includes('tasks: 0'), 30_000, () => first.stderr());
+      const second = cli(args);
+      const [a, b] = await Promise.all([first.done, second.done]);
+      for (const exit of [a, b]) {
+        assert.equal(exit.code, 1, exit.stderr);
+        assert.match(exit.stderr, /reads every partition of lb-logs as one task, and another member of group two holds \d+ of them: run one worker per group/);
+      }
+      await produceLines(brokers, 'lb-logs', lines.slice(6000), (_line, i) => String(i));
+      const again = await cli([...args, '--until-idle', '2']).done;
+      assert.equal(again.code, 0, again.stderr);
+      assert.match(again.stderr, /read 12000 records/);
+      assert.equal(readFileSync(out, 'utf8'), readFileSync(batchOut, 'utf8'));
+    });
+  });
+});

@@ -180,6 +180,7 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
   }
   const tasks = new Map<number, RunningTask<C>>();
   let assigned: number[] | null = null;
+  let splitGroup: StreamwatchError | null = null;
   let revoking = false;
   const owner = options.owner ?? `${hostname()}:${process.cwd()}:${job.ownerHint ?? ''}`;
   const handoffTimeout = options.handoffTimeoutMs ?? 10_000;
@@ -228,7 +229,11 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
         } else if (tps.length === partitions * inputs.length) {
           assigned = [0];
         } else {
-          if (tps.length > 0) log(`this worker holds ${tps.length} of the ${partitions * inputs.length} input partitions: ${job.name} runs as one task over all of them, so it waits`);
+          // Another live member holds the rest. Waiting would be wrong: the
+          // consumer's position moves past records no task takes, and they
+          // would be missing when the task comes back. Stop instead (each
+          // member does); the task's last checkpoint is where a worker resumes.
+          splitGroup = new StreamwatchError('SW_ERR_KAFKA', `${job.name} reads every partition of ${inputs.join(', ')} as one task, and another member of group ${group} holds ${partitions * inputs.length - tps.length} of them: run one worker per group`);
           assigned = [];
         }
       },
@@ -362,6 +367,10 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
         released = true;
         revokingSince = Date.now();
         lastCheckpoint = revokingSince;
+      }
+      if (splitGroup !== null) {
+        if (!released) await checkpoint(true);
+        throw splitGroup;
       }
       if (assigned !== null) {
         const wanted: number[] = assigned;
