@@ -63,6 +63,8 @@ class Store implements BrokerStore {
   private readonly topicsById = new Map<string, TopicEntry>();
   /** Names being created or deleted: the name is taken until that finishes. */
   private readonly busyNames = new Set<string>();
+  /** Topics whose partitions are open but which are not registered yet: every metadata write must list them. */
+  private readonly creating = new Map<string, TopicInfo>();
   private offsets: GroupOffsetStore | undefined;
   private metadataWrites: Promise<void> = Promise.resolve();
   private nextProducerId = FIRST_PRODUCER_ID;
@@ -163,7 +165,12 @@ class Store implements BrokerStore {
         logs.push(await Partition.open(dir, name, p, config, this.flusher, this.counters));
       }
       const entry = { info, partitions: logs };
-      await this.persistTopics([...this.allInfos(), info]);
+      this.creating.set(name, info);
+      try {
+        await this.persistTopics();
+      } finally {
+        this.creating.delete(name);
+      }
       this.register(entry);
       return { errorCode: 0, errorMessage: null, topic: info };
     } finally {
@@ -178,7 +185,7 @@ class Store implements BrokerStore {
     this.topicsById.delete(entry.info.topicId.toString('hex'));
     this.busyNames.add(name);
     try {
-      await this.persistTopics(this.allInfos());
+      await this.persistTopics();
       await Promise.all(entry.partitions.map((p) => p.destroy()));
       await this.offsetStore.deleteTopic(name);
     } finally {
@@ -191,9 +198,15 @@ class Store implements BrokerStore {
     return [...this.topics.values()].map((t) => t.info);
   }
 
-  /** Metadata writes are serialised; each writes the full list it was given. */
-  private persistTopics(infos: TopicInfo[]): Promise<void> {
-    const write = this.metadataWrites.then(() => saveTopics(this.dataDir, infos));
+  /**
+   * Metadata writes are serialised, and each lists the topics as they are
+   * when it runs (registered ones plus creations in flight), never a list
+   * taken when it was queued: two topics created at once would otherwise
+   * each write a list without the other, and the last write would drop a
+   * topic whose data is on disk (a restart then deletes it as an orphan).
+   */
+  private persistTopics(): Promise<void> {
+    const write = this.metadataWrites.then(() => saveTopics(this.dataDir, [...this.allInfos(), ...this.creating.values()]));
     this.metadataWrites = write.catch(() => {});
     return write;
   }

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { openBrokerStore, StorageErrorCode } from '../../../src/broker/storage/index.ts';
 import { validateBatches } from '../../../src/broker/storage/record-batch.ts';
 import { decodeRecords, valueBatch, withTempDir } from './helpers.ts';
@@ -72,3 +74,37 @@ test('reads racing with topic deletion and close finish without throwing', async
     await store.close();
   });
 });
+
+test('topics created at the same time are all in topics.json: a restart keeps every one (regression: the last write lost the others)', async () => {
+  await withTempDir(async (dir) => {
+    const store = await openBrokerStore(dir, { fsync: 'always' });
+    const names = Array.from({ length: 12 }, (_, i) => `concurrent-${i}`);
+    // Equal work per create makes them reach the metadata write together, as clients starting at once do.
+    const results = await Promise.all(names.map((name) => store.createTopic(name, 2)));
+    assert.deepEqual(results.map((r) => r.errorCode), names.map(() => 0));
+    // What a kill -9 now would leave: the file as written.
+    assert.deepEqual(listedTopics(dir), [...names].sort());
+    await store.partition('concurrent-5', 0)!.append(valueBatch('kept', 1, 10), 1);
+    // A delete racing with creates must not bring a deleted topic back either.
+    const [, deleted] = await Promise.all([store.createTopic('late-create', 1), store.deleteTopic('concurrent-0')]);
+    assert.equal(deleted, 0);
+    assert.deepEqual(listedTopics(dir), [...names.slice(1), 'late-create'].sort());
+    await store.close();
+
+    const reopened = await openBrokerStore(dir, { fsync: 'never' });
+    try {
+      for (const [i, name] of names.entries()) {
+        if (i === 0) assert.equal(reopened.topic(name), undefined, 'the deleted topic stays deleted');
+        else assert.equal(reopened.topic(name)?.partitions, 2, `${name} survives the restart`);
+      }
+      assert.ok(reopened.topic('late-create'));
+      assert.equal(reopened.partition('concurrent-5', 0)!.highWatermark, 1, 'and so does its data');
+    } finally {
+      await reopened.close();
+    }
+  });
+});
+
+function listedTopics(dir: string): string[] {
+  return (JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8')) as { topics: { name: string }[] }).topics.map((topic) => topic.name).sort();
+}
