@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import type { Incident } from '../../engine/incidents.ts';
 import type { PaneWindowResult } from '../../engine/pane-windows.ts';
 import { formatIso } from '../../engine/time.ts';
+import { StreamwatchError } from '../../errors.ts';
 import { LB_COUNT_COLUMNS, LB_SUMMARY, lbInput, type LbEvent } from '../../jobs/lb-summary.ts';
 import { LogStreamTask, type LogStreamJob, type LogTaskCheckpoint } from '../../jobs/log-stream-task.ts';
 import { NGINX_GOALS, nginxInput, type NginxEvent, type NginxGoal, type NginxGoalName } from '../../jobs/nginx-goals.ts';
@@ -111,7 +112,11 @@ export async function runNginxDetect(options: NginxDetectOptions): Promise<Nginx
   const goalFiles: Array<IdempotentCsv | null> = [];
   let incidentsFile: IdempotentCsv | null = null;
   try {
-    if (options.outDir !== undefined) await mkdir(options.outDir, { recursive: true });
+    if (options.outDir !== undefined) {
+      await mkdir(options.outDir, { recursive: true }).catch((error: NodeJS.ErrnoException) => {
+        throw new StreamwatchError('SW_ERR_OUTPUT', `cannot write ${options.outDir}: ${error.code ?? error.message} (--out is a directory for detect nginx)`, { cause: error });
+      });
+    }
     for (const [i, goal] of goals.entries()) {
       const file = options.outDir === undefined ? null : await IdempotentCsv.open(join(options.outDir, `${goal.name}.csv`), formats[i]!.header.join(','), (f) => `${f[2]}|${f[0]}`);
       goalFiles.push(file);
