@@ -5,6 +5,7 @@ import { StreamwatchError, UsageError } from '../errors.ts';
 type CommandModule = { run(argv: string[]): Promise<number> };
 
 const commands: Record<string, { summary: string; load: () => Promise<CommandModule> }> = {
+  up: { summary: 'everything in one command: broker, replay, detectors, storage, dashboard', load: () => import('./commands/up.ts') },
   broker: { summary: 'run the embedded Kafka-compatible broker', load: () => import('./commands/broker.ts') },
   detect: { summary: 'streaming detectors: topics in, alerts and incidents out', load: () => import('./commands/detect.ts') },
   job: { summary: 'batch jobs: files in, files out (cpu-mem, net-disk, nginx, lb-summary)', load: () => import('./commands/job.ts') },
@@ -14,7 +15,7 @@ const commands: Record<string, { summary: string; load: () => Promise<CommandMod
   archive: { summary: 'archive detector outputs into time-partitioned CSV files', load: () => import('./commands/archive.ts') },
   dashboard: { summary: 'live dashboard, Prometheus /metrics and alert webhooks', load: () => import('./commands/dashboard.ts') },
   collect: { summary: "publish this machine's live metrics (/proc) to the metric topics", load: () => import('./commands/collect.ts') },
-  produce: { summary: 'publish a metrics CSV to Kafka topics (paced, validated)', load: () => import('./commands/produce.ts') },
+  produce: { summary: 'publish a metrics CSV or NGINX/LB logs to Kafka (paced, validated)', load: () => import('./commands/produce.ts') },
   simulate: { summary: 'a live simulated fleet and load balancer publishing to Kafka', load: () => import('./commands/simulate.ts') },
   consume: { summary: 'store topics as CSV files, exactly once across crashes', load: () => import('./commands/consume.ts') },
   lag: { summary: "a consumer group's committed offsets, log ends and lag", load: () => import('./commands/lag.ts') },
