@@ -26,8 +26,8 @@ export interface WindowRowFormat {
   bounds(start: number): string;
 }
 
-/** Numbers per row in the block: start, value0, value1, key * ALERT_CODES + alert. */
-const FIELDS = 4;
+/** Numbers per row in the block: start, value0, value1 (the key and alert codes are in their own arrays). */
+const FIELDS = 3;
 const ALERT_CODES = 256;
 const OUT_BYTES = 4 << 20;
 const BOUNDS_CACHE = 4096;
@@ -36,6 +36,8 @@ export class WindowRows {
   private readonly format: WindowRowFormat;
   private readonly digits: number;
   private readonly block: Float64Array;
+  private readonly keyOfRow: Int32Array;
+  private readonly alertOfRow: Uint8Array;
   private readonly capacity: number;
   private size = 0;
   /** Formatted values of rows whose units are not plain numbers (bigints), by row index in the block. */
@@ -63,6 +65,8 @@ export class WindowRows {
     this.digits = format.digits;
     this.capacity = blockRows;
     this.block = new Float64Array(blockRows * FIELDS);
+    this.keyOfRow = new Int32Array(blockRows);
+    this.alertOfRow = new Uint8Array(blockRows);
   }
 
   /** Adds one row; await the result only when it is a promise (a spill). */
@@ -82,7 +86,8 @@ export class WindowRows {
       block[o + 1] = Number.NaN;
       this.odd.set(row, [formatUnits(value0, this.format.digits), formatUnits(value1, this.format.digits)]);
     }
-    block[o + 3] = keyCode * ALERT_CODES + alertCode;
+    this.keyOfRow[row] = keyCode;
+    this.alertOfRow[row] = alertCode;
     this.count++;
     return this.size === this.capacity ? this.spill() : undefined;
   }
@@ -106,14 +111,14 @@ export class WindowRows {
 
   /** The block's rows in key order (a counting sort): key k's rows are order[firstRow[k], firstRow[k + 1]). */
   private sortBlock(): { firstRow: Int32Array; order: Int32Array } {
-    const { block, size } = this;
+    const { keyOfRow, size } = this;
     const keyCount = this.keys.length;
     const firstRow = new Int32Array(keyCount + 1);
-    for (let row = 0; row < size; row++) firstRow[Math.floor(block[row * FIELDS + 3]! / ALERT_CODES) + 1]!++;
+    for (let row = 0; row < size; row++) firstRow[keyOfRow[row]! + 1]!++;
     for (let k = 0; k < keyCount; k++) firstRow[k + 1]! += firstRow[k]!;
     const order = new Int32Array(size);
     const next = firstRow.slice(0, keyCount);
-    for (let row = 0; row < size; row++) order[next[Math.floor(block[row * FIELDS + 3]! / ALERT_CODES)]!++] = row;
+    for (let row = 0; row < size; row++) order[next[keyOfRow[row]!]!++] = row;
     return { firstRow, order };
   }
 
@@ -130,7 +135,7 @@ export class WindowRows {
       const row = order[i]!;
       const o = row * FIELDS;
       const bounds = this.boundsOf(block[o]!);
-      const alert = this.alerts[block[o + 3]! % ALERT_CODES]!;
+      const alert = this.alerts[this.alertOfRow[row]!]!;
       if (at + prefix.length + bounds.length + 2 * MAX_NUMBER_BYTES + 2 + alert.length > text.length) break;
       text.set(prefix, at);
       at += prefix.length;
@@ -296,24 +301,26 @@ function grown(text: Buffer, used: number, needed: number): Buffer {
 const MAX_NUMBER_BYTES = 40;
 const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
 
-/** Writes formatUnits(units, scale) for a number `units` at bytes[at]; returns the position after it. */
+/**
+ * Writes formatUnits(units, scale) for a number `units` at bytes[at];
+ * returns the position after it. Values below 2^31 are done in int32
+ * arithmetic (`%` on doubles is a call to fmod), others by formatUnits.
+ */
 function writeUnits(bytes: Buffer, at: number, units: number, scale: number): number {
-  if (units < 0 || units >= 2 ** 40 || scale > 6) return at + bytes.write(formatUnits(units, scale), at, 'latin1');
+  if (!(units >= 0 && units < 2 ** 31) || scale > 6) return at + bytes.write(formatUnits(units, scale), at, 'latin1');
   const pow = POW10[scale]!;
-  let frac = units % pow;
-  let int = (units - frac) / pow;
-  // Integer part: digits written backwards, then reversed in place.
-  const first = at;
-  do {
-    const digit = int % 10;
-    bytes[at++] = 48 + digit;
-    int = (int - digit) / 10;
-  } while (int > 0);
-  for (let a = first, b = at - 1; a < b; a++, b--) {
-    const c = bytes[a]!;
-    bytes[a] = bytes[b]!;
-    bytes[b] = c;
+  const whole = units | 0;
+  let int = (whole / pow) | 0;
+  let frac = whole - int * pow;
+  // Integer part: count its digits, then write them from the last.
+  let digits = 1;
+  for (let p = 10; p <= int; p *= 10) digits++;
+  for (let i = at + digits - 1; i >= at; i--) {
+    const q = (int / 10) | 0;
+    bytes[i] = 48 + int - q * 10;
+    int = q;
   }
+  at += digits;
   bytes[at++] = 46;
   if (frac === 0) {
     bytes[at++] = 48;
@@ -321,13 +328,14 @@ function writeUnits(bytes: Buffer, at: number, units: number, scale: number): nu
   }
   // The fraction without trailing zeros, left-padded with zeros to its width.
   let width = scale;
-  while (frac % 10 === 0) {
-    frac /= 10;
+  for (let q = (frac / 10) | 0; frac === q * 10; q = (frac / 10) | 0) {
+    frac = q;
     width--;
   }
-  for (let i = width - 1; i >= 0; i--) {
-    bytes[at + i] = 48 + (frac % 10);
-    frac = Math.floor(frac / 10);
+  for (let i = at + width - 1; i >= at; i--) {
+    const q = (frac / 10) | 0;
+    bytes[i] = 48 + frac - q * 10;
+    frac = q;
   }
   return at + width;
 }
