@@ -13,7 +13,7 @@ export interface PipelineMetrics {
   readonly outputRecords: Counter<'topic'>;
   readonly lateRecords: Counter<'job'>;
   readonly rejectedRecords: Counter<'job'>;
-  /** Seconds from the moment a window could close (its end plus lateness, in wall time) to its emission. */
+  /** Seconds from a window's emission (the watermark passed its end) to the broker's acknowledgement of its output record. */
   readonly windowEmitLatency: Histogram<'job'>;
   readonly consumerLag: Gauge<'consumergroup' | 'topic' | 'partition'>;
   readonly openIncidents: Gauge<'detector'>;
@@ -34,7 +34,7 @@ export function createPipelineMetrics(registry: MetricsRegistry = new MetricsReg
     rejectedRecords: registry.counter({ name: 'streamwatch_rejected_records_total', help: 'Invalid records sent to the rejects output.', labelNames: ['job'] }),
     windowEmitLatency: registry.histogram({
       name: 'streamwatch_window_emit_latency_seconds',
-      help: 'Delay between the wall time a window could close and its emission.',
+      help: 'Seconds from a window row being emitted (the watermark passed the window end) to the broker acknowledging its output record.',
       labelNames: ['job'],
       buckets: SECONDS_BUCKETS,
     }),
