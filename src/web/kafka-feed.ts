@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { GroupConsumer, KafkaAdmin, partitionKey, type PartitionOffset } from '../kafka/index.ts';
 import type { DashboardFeed, HealthSnapshot, IncidentEvent } from './feed.ts';
 import { recordLag, type PipelineMetrics } from './pipeline-metrics.ts';
-import { DASHBOARD_TOPICS, TopicFeeder } from './topic-feed.ts';
+import { DASHBOARD_TOPICS, TopicFeeder, topicRole } from './topic-feed.ts';
 
 export interface KafkaFeedOptions {
   brokers: readonly string[];
@@ -77,7 +77,8 @@ export function startKafkaFeed(options: KafkaFeedOptions): KafkaFeed {
           if (live) onLiveIncident(e);
         },
       };
-  const feeder = new TopicFeeder(feed);
+  const metrics = options.metrics;
+  const feeder = new TopicFeeder(feed, metrics && ((job, late) => (late ? metrics.lateRecords : metrics.rejectedRecords).inc({ job })));
   /** Per partition, the log end when the dashboard first saw it: records from there on are live. */
   const liveFrom = new Map<string, number>();
   const config = { brokers: options.brokers };
@@ -117,7 +118,9 @@ export function startKafkaFeed(options: KafkaFeedOptions): KafkaFeed {
           for (const record of await consumer.poll(500)) {
             live = record.offset >= (liveFrom.get(partitionKey(record.topic, record.partition)) ?? 0);
             feeder.record(record.topic, record.partition, record.value?.toString('utf8') ?? null);
-            options.metrics?.inputRecords.inc({ topic: record.topic });
+            const role = topicRole(record.topic);
+            if (role === 'input') metrics?.inputRecords.inc({ topic: record.topic });
+            else if (role === 'output') metrics?.outputRecords.inc({ topic: record.topic });
           }
           if (Date.now() >= nextHealth) {
             nextHealth = Date.now() + healthIntervalMs;

@@ -31,6 +31,24 @@ export const DASHBOARD_TOPICS: readonly string[] = [...Object.keys(METRIC_TOPICS
 /** Topics counted as pipeline input (the rest are outputs of the detectors). */
 const INPUT_TOPICS = new Set(Object.keys(METRIC_TOPICS));
 
+/** Whether the dashboard counts a topic as the pipeline's input, its output, or its dead letters. */
+export function topicRole(topic: string): 'input' | 'output' | 'rejects' {
+  return topic === REJECTS_TOPIC ? 'rejects' : INPUT_TOPICS.has(topic) ? 'input' : 'output';
+}
+
+/** The detector a dead letter comes from, by its source topic. */
+const JOB_OF_SOURCE: Record<string, string> = {
+  'topic-cpu': 'cpu-mem',
+  'topic-mem': 'cpu-mem',
+  'topic-net': 'net-disk',
+  'topic-disk': 'net-disk',
+  'nginx-logs': 'nginx',
+  'lb-logs': 'lb-summary',
+};
+
+/** Called per dead letter read: the detector it came from (`other` when its source is not one of the pipeline's topics), and whether it was late. */
+export type DeadLetterHook = (job: string, late: boolean) => void;
+
 type Json = Record<string, unknown>;
 
 export class TopicFeeder {
@@ -43,8 +61,11 @@ export class TopicFeeder {
   late = 0;
   rejected = 0;
 
-  constructor(feed: DashboardFeed) {
+  private readonly onDeadLetter: DeadLetterHook | undefined;
+
+  constructor(feed: DashboardFeed, onDeadLetter?: DeadLetterHook) {
     this.feed = feed;
+    this.onDeadLetter = onDeadLetter;
   }
 
   /** Feeds one record; false when the topic is not the dashboard's or the value does not read. */
@@ -67,8 +88,10 @@ export class TopicFeeder {
     if (goal !== undefined) return this.goal(topic, partition, goal, json);
     if (topic === INCIDENTS_TOPIC) return this.incident(partition, json);
     if (topic === REJECTS_TOPIC) {
-      if (typeof json.reason === 'string' && json.reason.startsWith('late')) this.late++;
+      const late = typeof json.reason === 'string' && json.reason.startsWith('late');
+      if (late) this.late++;
       else this.rejected++;
+      this.onDeadLetter?.((typeof json.topic === 'string' ? JOB_OF_SOURCE[json.topic] : undefined) ?? 'other', late);
       return true;
     }
     return false;

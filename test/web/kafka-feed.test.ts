@@ -30,7 +30,9 @@ test('kafka feed: history, live records, lag, and notifications for live inciden
     const metrics = createPipelineMetrics();
     const notified: IncidentEvent[] = [];
     try {
-      await admin.ensureTopics(['topic-cpu', 'incidents'], 1);
+      await admin.ensureTopics(['topic-cpu', 'incidents', 'streamwatch-rejects'], 1);
+      await producer.send('streamwatch-rejects', null, JSON.stringify({ source: 'topic-mem:0', topic: 'topic-mem', partition: 0, offset: 3, reason: 'late: event time 20:00:00 is behind the watermark', value: '{}' }));
+      await producer.send('streamwatch-rejects', null, JSON.stringify({ source: 'nginx-logs:1', topic: 'nginx-logs', partition: 1, offset: 9, reason: 'status 700 is outside 100-599', value: '{}' }));
       for (let s = 0; s < 6; s++) await producer.send('topic-cpu', 'server_1', JSON.stringify({ ts: `20:53:0${s}`, server_id: 'server_1', cpu_pct: 10 + s }));
       await producer.send('incidents', 'server_1', incident('server_1', 'opened'));
       await producer.flush();
@@ -52,6 +54,10 @@ test('kafka feed: history, live records, lag, and notifications for live inciden
       await eventually(() => hub.snapshot().health?.lag.some((l) => l.group === 'detect-cpu-mem' && l.lag === 3) ?? false, 10_000, 'the lag reading');
       assert.match(metrics.registry.expose(), /^kafka_consumergroup_lag\{consumergroup="detect-cpu-mem",topic="topic-cpu",partition="0"\} 3$/m);
       assert.equal(metrics.inputRecords.get({ topic: 'topic-cpu' }), 7);
+      assert.equal(metrics.outputRecords.get({ topic: 'incidents' }), 2, 'detector outputs count as output');
+      assert.equal(metrics.inputRecords.get({ topic: 'incidents' }), 0);
+      assert.equal(metrics.lateRecords.get({ job: 'cpu-mem' }), 1, 'a late dead letter of topic-mem is cpu-mem\'s');
+      assert.equal(metrics.rejectedRecords.get({ job: 'nginx' }), 1);
       abort.abort();
       await feed.done;
     } finally {
