@@ -90,11 +90,12 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
     },
   });
   const incidents: Incident[] = [];
-  let rowSpill: Promise<void> | undefined;
+  /** Spills of output rows being written: reading goes on while one is written, and waits when a second comes. */
+  const rowSpills: Array<Promise<void>> = [];
   const detector = new MetricPairDetector(job, { thresholds: options.thresholds, trimLeading: options.trimLeading, lateness, idleTimeout: Number.POSITIVE_INFINITY }, {
     row: (row) => {
       const pending = sorted.add(row.key, row.start, row.value0, row.value1, row.alert);
-      if (pending) rowSpill = pending;
+      if (pending) rowSpills.push(pending);
     },
     incident: (incident, state) => {
       if (state === 'closed') incidents.push(incident);
@@ -176,13 +177,10 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
           return 'retry';
         }
       }
-      if (rowSpill) {
-        await rowSpill;
-        rowSpill = undefined;
-      }
+      while (rowSpills.length > 1) await rowSpills.shift();
     }
     detector.finish();
-    if (rowSpill) await rowSpill;
+    await Promise.all(rowSpills);
 
     await writeCsvFile(options.out, ['server_id', 'window_start', 'window_end', ...job.columns, 'alert'].join(','), (out) => sorted.writeTo(out));
     if (options.incidents) await writeIncidents(options.incidents, incidents, timeKind.kind ?? 'time-of-day');

@@ -212,6 +212,8 @@ export class WindowRows {
       while (done < from) done += (await file.write(text, done, from - done, position + done)).bytesWritten;
       this.spare = text;
     })();
+    // Awaited by the caller later (writing overlaps reading) or by writeTo/discard; until then a failure is not unhandled.
+    write.catch(() => {});
     this.writes.push(write);
     return write;
   }
