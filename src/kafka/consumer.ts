@@ -20,7 +20,7 @@
 
 import { Consumer, ConnectionPool, ListOffsetTimestamps, ProtocolError, kOptions, type Broker, type ClusterMetadata, type Connection } from '@platformatic/kafka';
 import { KafkaAdmin } from './admin.ts';
-import { copartitionedAssigner } from './copartitioned.ts';
+import { copartitionedAssigner, singleMemberAssigner } from './copartitioned.ts';
 import { baseOptions, kafkaError, type ClientConfig } from './connection.ts';
 import { fetchApi, type FetchResult, type FetchTopic } from './fetch.ts';
 import { CorruptRecordSetError, splitRecordSet, type FetchedBatch } from './record-decoder.ts';
@@ -48,6 +48,8 @@ export interface GroupConsumerConfig extends ClientConfig {
   onAssign?: (partitions: TopicPartition[]) => void;
   /** Give partition p of every topic to one member (for joins of co-partitioned topics). */
   copartitioned?: boolean;
+  /** Give every partition to one member; the others stand by (jobs that are one task over all partitions). */
+  singleMember?: boolean;
   /** Called when the group starts a rebalance (partitions may move). */
   onRebalance?: () => void;
 }
@@ -150,7 +152,7 @@ export class GroupConsumer {
       sessionTimeout: config.sessionTimeoutMs ?? 10_000,
       rebalanceTimeout: config.sessionTimeoutMs ?? 10_000,
       heartbeatInterval: config.heartbeatIntervalMs ?? 1000,
-      ...(config.copartitioned ? { partitionAssigner: copartitionedAssigner } : {}),
+      ...(config.singleMember ? { partitionAssigner: singleMemberAssigner } : config.copartitioned ? { partitionAssigner: copartitionedAssigner } : {}),
     });
     const member = new GroupConsumer(consumer, config, initialOffsets);
     if (config.onAssign) {

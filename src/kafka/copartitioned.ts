@@ -23,3 +23,21 @@ export const copartitionedAssigner: GroupPartitionsAssigner = (_current, members
   }
   return assignments;
 };
+
+/**
+ * Every partition of every topic to one member (the first in id order), none
+ * to the others: for a job that must see all of its input in one task (the
+ * NGINX goals, the LB summary). Further members stand by and take over when
+ * the one at work leaves.
+ */
+export const singleMemberAssigner: GroupPartitionsAssigner = (_current, members, topics, metadata) => {
+  const memberIds = [...members.keys()].sort();
+  const assignments = memberIds.map((memberId) => ({ memberId, assignments: new Map<string, { topic: string; partitions: number[] }>() }));
+  const chosen = assignments[0];
+  if (chosen === undefined) return assignments;
+  for (const topic of [...topics].sort()) {
+    const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+    chosen.assignments.set(topic, { topic, partitions: Array.from({ length: count }, (_, p) => p) });
+  }
+  return assignments;
+};

@@ -191,6 +191,8 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
   }
 
   const tasks = new Map<number, RunningTask<C>>();
+  /** A single-task job whose task another member runs. */
+  let standingBy = false;
   let assigned: number[] | null = null;
   let splitGroup: StreamwatchError | null = null;
   let revoking = false;
@@ -233,13 +235,19 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
       groupId: group,
       topics: inputs,
       fallback: 'earliest',
-      copartitioned: true,
+      ...(job.singleTask ? { singleMember: true } : { copartitioned: true }),
       onAssign: (tps: TopicPartition[]) => {
         const held = [...new Set(tps.map((tp) => tp.partition))].sort((a, b) => a - b);
         if (!job.singleTask) {
           assigned = held;
         } else if (tps.length === partitions * inputs.length) {
+          standingBy = false;
           assigned = [0];
+        } else if (tps.length === 0) {
+          // Another member runs the task (the group gives every partition to one member): stand by.
+          if (!standingBy) log(`standing by: another worker of group ${group} runs the task; this one takes over if it leaves`);
+          standingBy = true;
+          assigned = [];
         } else {
           // Another live member holds the rest. Waiting would be wrong: the
           // consumer's position moves past records no task takes, and they
@@ -422,7 +430,8 @@ export async function runStreamTasks<C>(job: StreamJob<C>, options: TaskRunnerOp
       if (records.length > 0) summary.lastInputAt = Date.now();
       for (const running of tasks.values()) running.task.tick(now);
       const stopping = options.signal?.aborted === true;
-      const idle = options.untilIdleMs !== undefined && joined && now - lastInput >= options.untilIdleMs;
+      // A worker standing by is not idle: it waits to take the task over (it has no input of its own).
+      const idle = options.untilIdleMs !== undefined && joined && !standingBy && now - lastInput >= options.untilIdleMs;
       if (idle) {
         for (const running of tasks.values()) running.task.finish();
       }
