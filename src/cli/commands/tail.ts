@@ -4,8 +4,9 @@
 // Reads as a throwaway group that never commits.
 
 import { randomBytes } from 'node:crypto';
+import type { Writable } from 'node:stream';
 import { brokerOptions, brokers, flag, num, parse, str } from '../args.ts';
-import { UsageError } from '../../errors.ts';
+import { StreamwatchError, UsageError } from '../../errors.ts';
 import { GroupConsumer, KafkaAdmin, type ConsumedRecord } from '../../kafka/index.ts';
 
 const usage = `usage: streamwatch tail TOPIC [--from-beginning] [--max N] [--until-idle S] [--meta]
@@ -37,13 +38,23 @@ export async function run(argv: string[]): Promise<number> {
   } finally {
     await admin.close();
   }
-  let stopped = false;
-  const stop = (): void => {
-    stopped = true;
+  // Ctrl+C, SIGTERM, or a reader that went away (`| head`: EPIPE) end the
+  // tail with exit 0; a signal also ends a wait for a reader that is slow.
+  const stopping = new AbortController();
+  const stop = (): void => stopping.abort();
+  let signalled = false;
+  const onSignal = (): void => {
+    signalled = true;
+    stop();
   };
-  process.once('SIGINT', stop);
-  process.once('SIGTERM', stop);
-  process.stdout.on('error', stop); // a closed pipe (| head) ends the tail quietly
+  let outputError: NodeJS.ErrnoException | undefined;
+  const onOutputError = (error: NodeJS.ErrnoException): void => {
+    if (error.code !== 'EPIPE') outputError ??= error;
+    stop();
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  process.stdout.on('error', onOutputError);
   const consumer = await GroupConsumer.start({
     brokers: brokerList,
     groupId: `streamwatch-tail-${randomBytes(6).toString('hex')}`,
@@ -53,7 +64,7 @@ export async function run(argv: string[]): Promise<number> {
   let printed = 0;
   let lastAt = Date.now();
   try {
-    while (!stopped && printed < max && Date.now() - lastAt < idleMs) {
+    while (!stopping.signal.aborted && printed < max && Date.now() - lastAt < idleMs) {
       const records = await consumer.poll(200);
       if (records.length > 0) lastAt = Date.now();
       let out = '';
@@ -62,14 +73,37 @@ export async function run(argv: string[]): Promise<number> {
         out += (meta ? withMeta(record) : valueJson(record.value)) + '\n';
         printed++;
       }
-      if (out !== '' && !process.stdout.write(out)) await new Promise((resolve) => process.stdout.once('drain', resolve));
+      if (out !== '' && !stopping.signal.aborted && !process.stdout.write(out)) await writable(process.stdout, stopping.signal);
     }
   } finally {
-    process.removeListener('SIGINT', stop);
-    process.removeListener('SIGTERM', stop);
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
     await consumer.close();
   }
+  if (signalled && process.stdout.writableLength > 0) {
+    // Lines a reader is not taking would keep the process alive until it
+    // does: a second to take them, then they are dropped (tail never commits).
+    await writable(process.stdout, AbortSignal.timeout(1000));
+    if (process.stdout.writableLength > 0) process.exit(0);
+  }
+  if (outputError !== undefined) throw new StreamwatchError('SW_ERR_OUTPUT', `cannot write standard output: ${outputError.code ?? outputError.message}`, { cause: outputError });
   return 0;
+}
+
+/** Until the stream drains, or is closed (a stream destroyed by an error never drains), or the signal fires. */
+function writable(stream: Writable, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve) => {
+    const done = (): void => {
+      stream.off('drain', done);
+      stream.off('close', done);
+      signal.removeEventListener('abort', done);
+      resolve();
+    };
+    stream.on('drain', done);
+    stream.on('close', done);
+    signal.addEventListener('abort', done);
+    if (signal.aborted || stream.destroyed) done();
+  });
 }
 
 function valueJson(value: Buffer | null): string {
