@@ -14,7 +14,13 @@
 // acknowledgement, see TaskRunnerOptions.onEmitLatency) and the worker's
 // peak resident memory.
 //
-//   node bench/detect-nginx.ts [--events 1000000] [--ips 1000,10000,100000] [--rate 2000]
+// --offline leaves the broker out: the same generated events go straight
+// into the detectors' LogStreamTask in this process (parse, four goals'
+// windows, a tick every 1,000 events), so the figures are the parser and
+// window operators' own, in events per CPU second, and steady enough to
+// compare one change of them with the next on a loaded machine.
+//
+//   node bench/detect-nginx.ts [--events 1000000] [--ips 1000,10000,100000] [--rate 2000] [--offline]
 import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -22,7 +28,10 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { nginxEvents, defaultNginxOptions } from '../src/io/generators/nginx.ts';
-import { runNginxDetect } from '../src/io/stream/log-detect.ts';
+import { nginxStreamJob, runNginxDetect } from '../src/io/stream/log-detect.ts';
+import { LogStreamTask } from '../src/jobs/log-stream-task.ts';
+import { NGINX_GOALS, type NginxGoalName } from '../src/jobs/nginx-goals.ts';
+import type { InputRecord } from '../src/jobs/stream-task.ts';
 import { KafkaAdmin, KafkaProducer } from '../src/kafka/index.ts';
 import { measure } from './measure.ts';
 
@@ -34,6 +43,7 @@ const { values } = parseArgs({
     ips: { type: 'string', default: '1000,10000,100000' },
     rate: { type: 'string', default: '2000' },
     worker: { type: 'boolean', default: false },
+    offline: { type: 'boolean', default: false },
     brokers: { type: 'string' },
     topic: { type: 'string' },
   },
@@ -41,6 +51,8 @@ const { values } = parseArgs({
 
 if (values.worker) {
   await worker(values.brokers!, values.topic!);
+} else if (values.offline) {
+  offline(Number(values.events), values.ips.split(',').map(Number), Number(values.rate));
 } else {
   await main(Number(values.events), values.ips.split(',').map(Number), Number(values.rate));
 }
@@ -66,6 +78,42 @@ async function worker(brokers: string, topic: string): Promise<void> {
   const seconds = ((summary.lastInputAt ?? 0) - (summary.firstInputAt ?? 0)) / 1000;
   const rows = Object.values(summary.rows).reduce((a, b) => a + b, 0);
   process.stderr.write(`RESULT ${JSON.stringify({ read: summary.read, rejected: summary.rejected, late: summary.late, seconds, rows, cpuSeconds: (cpu.user + cpu.system) / 1e6, byGoal: summary.rows, incidents: summary.incidents, p50: pct(0.5), p99: pct(0.99), max: latencies.at(-1) ?? Number.NaN })}\n`);
+}
+
+/** The four goals' LogStreamTask over generated events in this process: events per CPU second, best of three runs. */
+function offline(count: number, ipCounts: number[], rate: number): void {
+  const topic = 'nginx-bench';
+  console.log(`detect nginx --offline, four goals, ${count} events at ${rate} events/s of event time, best of 3 runs`);
+  console.log('| distinct IPs | events | CPU s | events per CPU second | rows out | heap MB after |');
+  console.log('|---:|---:|---:|---:|---:|---:|');
+  for (const ips of ipCounts) {
+    const records: InputRecord[] = [];
+    for (const { value } of events(count, ips, rate)) records.push({ topic, partition: records.length % 3, offset: Math.floor(records.length / 3), value });
+    let best = Number.POSITIVE_INFINITY;
+    let rows = 0;
+    let heap = 0;
+    for (let run = 0; run < 3; run++) {
+      rows = 0;
+      const task = new LogStreamTask(nginxStreamJob(Object.keys(NGINX_GOALS) as NginxGoalName[], null, topic), 0, [0, 1, 2], { lateness: 10_000, idleTimeout: 5_000 }, {
+        row: () => rows++,
+        incident: () => {},
+        reject: (_record, reason) => {
+          throw new Error(reason);
+        },
+      });
+      const cpuBefore = process.cpuUsage();
+      task.start(0);
+      for (let i = 0; i < records.length; i++) {
+        task.process(records[i]!, i);
+        if (i % 1000 === 999) task.tick(i);
+      }
+      task.finish();
+      const cpu = process.cpuUsage(cpuBefore);
+      best = Math.min(best, (cpu.user + cpu.system) / 1e6);
+      heap = process.memoryUsage().heapUsed;
+    }
+    console.log(`| ${ips} | ${count} | ${best.toFixed(2)} | ${Math.round(count / best)} | ${rows} | ${Math.round(heap / 1e6)} |`);
+  }
 }
 
 /** The generator's events with `ips` distinct client addresses at `rate` events a second of event time. */
