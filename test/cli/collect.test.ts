@@ -109,6 +109,24 @@ test('collect --print writes the combined CSV rows to stdout without Kafka (no b
   assert.match(run.stderr, /collect: 2 samples of 'box:1' printed, skipped 0/);
 });
 
+test('collect --print | head: the reader going away (EPIPE) stops it quietly, exit 0', async () => {
+  const run = startCli(['collect', '--print', '--interval', '100ms'], { timeoutMs: 30_000 });
+  // The header and a first row, then the reader closes its end, as `head -2` does.
+  await new Promise<void>((resolve) => {
+    let seen = '';
+    run.child.stdout!.on('data', (chunk: Buffer) => {
+      seen += chunk.toString('utf8');
+      if (seen.split('\n').length > 2) resolve();
+    });
+  });
+  run.child.stdout!.destroy();
+  const result = await run.done;
+  assert.equal(result.signal, null, result.stderr);
+  assert.equal(result.code, 0, result.stderr);
+  assert.doesNotMatch(result.stderr, /EPIPE|Error/);
+  assert.match(result.stderr, /collect: \d+ samples of '.+' printed/);
+});
+
 test('Ctrl+C (SIGINT) stops collect cleanly: exit 0, one summary line, every counted message on the topics', async () => {
   const brokers = await theBroker();
   const admin = await KafkaAdmin.connect({ brokers: [brokers] });

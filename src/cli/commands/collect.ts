@@ -74,10 +74,13 @@ export async function run(argv: string[]): Promise<number> {
   };
 
   const started = process.hrtime.bigint();
+  // A reader that goes away (`--print | head`: EPIPE) stops it like Ctrl+C.
+  const readerGone = new AbortController();
+  if (print) process.stdout.on('error', () => readerGone.abort());
   if (print) process.stdout.write(`${COMBINED_HEADER}\n`);
   const summary = await runCollector({
     ...options,
-    signal: stopSignal(),
+    signal: AbortSignal.any([stopSignal(), readerGone.signal]),
     log: (line) => process.stderr.write(`streamwatch collect: ${line}\n`),
     onSample: print ? (sample) => process.stdout.write(`${sample.row}\n`) : undefined,
   });
