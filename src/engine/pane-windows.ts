@@ -24,7 +24,7 @@
 
 import { WindowEndQueue } from './window-end-queue.ts';
 import { DecimalSum, divideRounded, type Units } from './decimal.ts';
-import { firstWindowEnd, lastWindowEnd, lastWindowStart, nextWindowEndAfter, type WindowSpec } from './windows.ts';
+import { firstWindowEnd, lastWindowStart, nextWindowEndAfter, type WindowSpec } from './windows.ts';
 
 export type PaneAggregate = 'count' | 'mean';
 
@@ -82,8 +82,8 @@ function toFast(units: Units, scale: number): number {
 /** The panes of one key, ascending by start, as parallel arrays. */
 class KeyState {
   readonly key: string;
-  starts: number[] = [];
-  counts: number[] = [];
+  starts: number[];
+  counts: number[];
   /** Sum of a mean's values per pane at FAST_SCALE; NaN where the pane's sum is kept in `exact`. */
   sums: number[] | null;
   /** Exact sums of the panes whose values left the fast range; created on first need. */
@@ -92,10 +92,17 @@ class KeyState {
   categoryCounts: number[] | null;
   /** End of the window this key is queued to close; NaN when not queued. */
   nextEnd = Number.NaN;
-  constructor(key: string, mean: boolean, categories: number) {
+  /**
+   * A key that comes with its first event: its first pane is made here, in
+   * arrays of one element (with 100,000 sparse keys most never get a second
+   * pane, and an array grown from empty by push reserves 17).
+   */
+  constructor(key: string, mean: boolean, categories: number, firstStart: number) {
     this.key = key;
-    this.sums = mean ? [] : null;
-    this.categoryCounts = categories > 0 ? [] : null;
+    this.starts = [firstStart];
+    this.counts = [0];
+    this.sums = mean ? [0] : null;
+    this.categoryCounts = categories > 0 ? new Array<number>(categories).fill(0) : null;
   }
 
   /** Index of the pane starting at `start`, inserted (empty) if new; appending is the common case. */
@@ -236,22 +243,26 @@ export class PaneWindows {
   add(key: string, t: number, units: Units = 0, scale = 0, category = -1): PaneAddOutcome {
     const spec = this.spec;
     const watermark = this.current;
-    if (lastWindowEnd(spec, t) <= watermark) {
+    // The pane of t starts the latest window holding t and ends the earliest
+    // one (lastWindowStart, lastWindowEnd and firstWindowEnd, computed once).
+    const paneStart = lastWindowStart(spec, t);
+    if (paneStart + spec.size <= watermark) {
       this.lateCount++;
       return 1;
     }
-    if (firstWindowEnd(spec, t) <= watermark) this.partlyLateCount++;
+    const end = paneStart + spec.slide;
+    if (end <= watermark) this.partlyLateCount++;
     let state = this.keys.get(key);
+    let i = 0;
     if (state === undefined) {
-      state = new KeyState(key, this.mean, this.categoryCount);
+      state = new KeyState(key, this.mean, this.categoryCount, paneStart);
       this.keys.set(key, state);
+    } else {
+      i = state.paneIndex(paneStart, this.categoryCount);
     }
-    const paneStart = lastWindowStart(spec, t);
-    const i = state.paneIndex(paneStart, this.categoryCount);
     state.counts[i]!++;
     if (this.mean) state.addValue(i, units, scale);
     if (category >= 0 && category < this.categoryCount) state.categoryCounts![i * this.categoryCount + category]!++;
-    const end = paneStart + spec.slide;
     this.queue.schedule(state, end > watermark ? end : nextWindowEndAfter(spec, watermark));
     return 0;
   }
@@ -387,7 +398,7 @@ export class PaneWindows {
     const perPane = this.categoryCount;
     for (const saved of snapshot.keys) {
       if (saved.panes.length === 0) continue;
-      const state = new KeyState(saved.key, this.mean, perPane);
+      const state = new KeyState(saved.key, this.mean, perPane, saved.panes[0]![0]);
       for (const [start, count, unitsText, scale, categories] of saved.panes) {
         const i = state.paneIndex(start, perPane);
         state.counts[i] = count;
