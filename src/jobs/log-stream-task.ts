@@ -75,6 +75,8 @@ export class LogStreamTask<E> implements StreamTask<LogTaskCheckpoint> {
    * per event and goal (their windows' watermark only moves at a tick).
    */
   private readonly seen = new Map<string, { instant: number; wall: number }>();
+  /** `topic:partition` by input partition, made once (a new string per event would be hashed again at each lookup). */
+  private readonly partitionNames: string[] = [];
   readonly counters: StreamTaskCounters = { read: 0, rejected: 0, late: 0 };
 
   constructor(job: LogStreamJob<E>, task: number, partitions: readonly number[], options: LogTaskOptions, output: LogTaskOutput) {
@@ -119,7 +121,7 @@ export class LogStreamTask<E> implements StreamTask<LogTaskCheckpoint> {
     if (!parsed.ok) return this.reject(record, parsed.reason);
     const { event } = parsed;
     const instant = this.job.instant(event);
-    const partition = `${record.topic}:${record.partition}`;
+    const partition = (this.partitionNames[record.partition] ??= `${record.topic}:${record.partition}`);
     const seen = this.seen.get(partition);
     if (seen === undefined) this.seen.set(partition, { instant, wall: wallNow });
     else {
