@@ -46,6 +46,15 @@ async function main(argv: string[]): Promise<number> {
   return (await command.load()).run(rest);
 }
 
+// A reader that goes away (`| head`) ends any command quietly, as other CLI tools do; commands
+// that write a stream of output (generate, tail, collect --print) listen themselves and stop cleanly.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (process.stdout.listenerCount('error') > 1) return;
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  process.stderr.write(`streamwatch: cannot write to standard output: ${error.message} [SW_ERR_OUTPUT]\n`);
+  process.exit(1);
+});
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {

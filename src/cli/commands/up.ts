@@ -31,6 +31,8 @@ options:
   --partitions N        partitions of the topics created (default 3)
   --trim-leading        drop each server's leading partial windows (see 'job --help')
   --log-rate N          NGINX and LB events per second of the built-in generators (default 20; 0 = off)
+  --database-url URL    PostgreSQL server for the stored data (default env DATABASE_URL, else the
+                        embedded PGlite under the data dir, which costs about 0.5 GB of memory)
   --webhook URL         Alertmanager-style webhook for incidents (repeatable)
   --until-idle S        stop by itself once the dataset is replayed and S seconds pass without input
   -b, --brokers LIST    use this Kafka cluster instead of the embedded broker
@@ -57,6 +59,7 @@ export async function run(argv: string[]): Promise<number> {
     'trim-leading': { type: 'boolean' },
     'log-rate': { type: 'string' },
     webhook: { type: 'string', multiple: true },
+    'database-url': { type: 'string' },
     'until-idle': { type: 'string' },
   });
   if (flag(parsed, 'help')) {
@@ -100,6 +103,7 @@ export async function run(argv: string[]): Promise<number> {
       ...(token ? { token } : {}),
       dataDir: str(parsed, 'data-dir') ?? '.streamwatch',
       outDir: str(parsed, 'out-dir') ?? 'out',
+      ...(str(parsed, 'database-url') !== undefined ? { databaseUrl: str(parsed, 'database-url') } : {}),
       speed: num(parsed, 'speed', 10, (n) => Number.isFinite(n) && n >= 0),
       partitions: num(parsed, 'partitions', 3, (n) => Number.isInteger(n) && n >= 1 && n <= 1000),
       trimLeading: flag(parsed, 'trim-leading'),

@@ -16,7 +16,7 @@
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { startBroker, type RunningBroker } from '../../broker/server.ts';
-import { StreamwatchError } from '../../errors.ts';
+import { StreamwatchError, UsageError } from '../../errors.ts';
 import { openDatabase } from '../../io/sql/open.ts';
 import { parseTopicSpecs } from '../../io/sql/records.ts';
 import { PostgresSink } from '../../io/sql/sink.ts';
@@ -50,6 +50,8 @@ export interface UpOptions {
   token?: string;
   dataDir: string;
   outDir: string;
+  /** PostgreSQL server for the sink (default env DATABASE_URL, else the embedded PGlite under the data dir). */
+  databaseUrl?: string;
   /** Replay pace (1 = the data's own, 0 = as fast as possible). */
   speed: number;
   partitions: number;
@@ -112,7 +114,7 @@ async function checkMode(dataDir: string, wanted: UpState): Promise<void> {
   if (saved.mode !== wanted.mode || saved.dataset !== wanted.dataset) {
     const was = saved.mode === 'live' ? '--live' : saved.dataset === null ? 'the sample dataset' : `--dataset ${saved.dataset}`;
     const now = wanted.mode === 'live' ? '--live' : wanted.dataset === null ? 'the sample dataset' : `--dataset ${wanted.dataset}`;
-    throw new StreamwatchError('SW_ERR_USAGE', `data dir ${dataDir} was started with ${was}, not ${now}: give another --data-dir (or delete ${dataDir} to start over)`);
+    throw new UsageError(`data dir ${dataDir} was started with ${was}, not ${now}: give another --data-dir (or delete ${dataDir} to start over)`);
   }
 }
 
@@ -163,7 +165,7 @@ export async function runUp(options: UpOptions): Promise<UpSummary> {
       await admin.close();
     }
 
-    const db = await openDatabase({ dataDir });
+    const db = await openDatabase({ dataDir, url: options.databaseUrl });
     closers.push(() => db.close());
 
     let kafka: KafkaFeed | null = null;
