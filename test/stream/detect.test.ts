@@ -166,3 +166,29 @@ test('detect: two workers in one group, one joins and one leaves mid-run: the ou
     });
   });
 });
+
+test('detect --metrics-port: the worker serves its own /metrics with the window emit-latency histogram', async () => {
+  await withTempDir(async (dir) => {
+    const data = join(dir, 'metrics.csv');
+    assert.equal((await cli(['generate', 'metrics', '--out', data, '--servers', '3', '--duration', '300']).done).code, 0);
+    await withBrokerIn(dir, async (brokers) => {
+      await produceMetrics(brokers, data);
+      // Long enough idle wait to read the metrics while the worker is still up.
+      const worker = cli(['detect', 'cpu-mem', '-b', brokers, '--group', 'metrics', '--until-idle', '8', '--metrics-port', '0']);
+      let text = '';
+      const deadline = Date.now() + 40_000;
+      for (;;) {
+        const url = /metrics at (http:\S+)/.exec(worker.stderr())?.[1];
+        if (url) {
+          text = await (await fetch(url)).text();
+          if (/^streamwatch_window_emit_latency_seconds_count\{job="cpu-mem"\} [1-9]/m.test(text)) break;
+        }
+        if (Date.now() > deadline) assert.fail(`no emit latency observed: ${text || worker.stderr()}`);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      assert.match(text, /^streamwatch_window_emit_latency_seconds_bucket\{job="cpu-mem",le="\+Inf"\} \d+$/m);
+      const exit = await worker.done;
+      assert.equal(exit.code, 0, exit.stderr);
+    });
+  });
+});

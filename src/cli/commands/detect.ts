@@ -9,12 +9,14 @@ import { NGINX_GOALS, type NginxGoalName } from '../../jobs/nginx-goals.ts';
 import { brokerOptions, brokers, duration, flag, num, parse, required, stopSignal, str, type OptionSpec, type Parsed } from '../args.ts';
 import { readThresholds } from './job.ts';
 import { elapsedSince, finishLine } from '../report.ts';
+import { serveMetrics } from '../../web/metrics-endpoint.ts';
+import { createPipelineMetrics } from '../../web/pipeline-metrics.ts';
 
 const usage = `usage:
   streamwatch detect cpu-mem|net-disk --group G [--out F.csv] [--incidents F.csv]
       [--until-idle SECONDS] [--trim-leading] [--lateness 10s] [--idle-timeout 5s]
       [--silence 60s|off]
-      [--partitions 3] [-b|--brokers host:port,...] [thresholds as for 'job']
+      [--partitions 3] [--metrics-port P] [-b|--brokers host:port,...] [thresholds as for 'job']
 
 Reads topic-cpu + topic-mem (cpu-mem) or topic-net + topic-disk (net-disk) as
 one member of consumer group G, emits every window row to alerts-cpu-mem /
@@ -24,6 +26,8 @@ streamwatch-rejects. A server that reported before and sends nothing for
 'Server silent' incident, closed when it reports again. Several workers in one group share the partitions.
 State is checkpointed every second: after kill -9 a restarted worker goes on
 where its last checkpoint was, and its outputs hold no row twice.
+--metrics-port P (every detector) serves this worker's Prometheus metrics, the
+window emit-latency histogram, at http://127.0.0.1:P/metrics.
 
   streamwatch detect nginx --group G [--out DIR] [--incidents F.csv]
       [--detector ip-burst,host-4xx,country-success,host-latency] [--server-name NAME]
@@ -73,6 +77,7 @@ async function detectMetrics(job: MetricPairJob, argv: string[]): Promise<number
     silence: { type: 'string' },
     partitions: { type: 'string' },
     'checkpoint-interval': { type: 'string' },
+    'metrics-port': { type: 'string' },
     [job.sides[0].thresholdFlag]: { type: 'string' },
     [job.sides[1].thresholdFlag]: { type: 'string' },
   });
@@ -82,7 +87,9 @@ async function detectMetrics(job: MetricPairJob, argv: string[]): Promise<number
   }
   const started = process.hrtime.bigint();
   const untilIdle = str(parsed, 'until-idle');
+  const endpoint = await metricsEndpoint(parsed, job.name);
   const summary = await runMetricDetect({
+    ...endpoint.hooks,
     job,
     brokers: brokers(parsed),
     group: required(parsed, 'group'),
@@ -98,7 +105,7 @@ async function detectMetrics(job: MetricPairJob, argv: string[]): Promise<number
     checkpointIntervalMs: duration(parsed, 'checkpoint-interval', 1000),
     signal: stopSignal(),
     log: (line) => process.stderr.write(`streamwatch detect ${job.name}: ${line}\n`),
-  });
+  }).finally(() => endpoint.close());
   finishLine(`detect ${job.name}: read ${summary.read} records, rejected ${summary.rejected}, late ${summary.late}, emitted ${summary.rows} rows, ${summary.incidents} incidents in ${elapsedSince(started)}`);
   return 0;
 }
@@ -112,8 +119,24 @@ const runnerFlags: OptionSpec = {
   'idle-timeout': { type: 'string' },
   partitions: { type: 'string' },
   'checkpoint-interval': { type: 'string' },
+  'metrics-port': { type: 'string' },
   topic: { type: 'string' },
 };
+
+/**
+ * `--metrics-port P`: this worker's own Prometheus endpoint, with the window
+ * emit-latency histogram (seconds from a row's emission to its acknowledgement).
+ */
+async function metricsEndpoint(parsed: Parsed, job: string): Promise<{ hooks: { onEmitLatency?: (seconds: number) => void }; close(): Promise<void> }> {
+  if (str(parsed, 'metrics-port') === undefined) return { hooks: {}, close: async () => {} };
+  const port = num(parsed, 'metrics-port', 0, (n) => Number.isInteger(n) && n >= 0 && n <= 65535);
+  const metrics = createPipelineMetrics();
+  const endpoint = await serveMetrics(metrics.registry, port).catch((error: unknown) => {
+    throw new UsageError(`--metrics-port: ${(error as Error).message}`);
+  });
+  process.stderr.write(`streamwatch detect ${job}: metrics at ${endpoint.url}/metrics\n`);
+  return { hooks: { onEmitLatency: (seconds) => metrics.windowEmitLatency.observe({ job }, seconds) }, close: () => endpoint.close() };
+}
 
 /** The options every log detector shares. */
 function logRunnerOptions(parsed: Parsed, name: string, defaultLatenessMs: number) {
@@ -150,13 +173,15 @@ async function detectNginx(argv: string[]): Promise<number> {
   const serverName = str(parsed, 'server-name');
   if (serverName !== undefined && (serverName === '' || /[\s,]/.test(serverName))) throw new UsageError(`--server-name: '${serverName}' is not a host name`);
   const started = process.hrtime.bigint();
+  const endpoint = await metricsEndpoint(parsed, 'nginx');
   const summary = await runNginxDetect({
     ...logRunnerOptions(parsed, 'nginx', 10_000),
+    ...endpoint.hooks,
     goals,
     serverName: serverName ?? null,
     outDir: str(parsed, 'out'),
     incidents,
-  });
+  }).finally(() => endpoint.close());
   const rows = Object.entries(summary.rows).map(([goal, n]) => `${goal} ${n}`).join(', ');
   finishLine(`detect nginx: read ${summary.read} records, rejected ${summary.rejected}, late ${summary.late}, emitted rows ${rows}, ${summary.incidents} incidents in ${elapsedSince(started)}`);
   return 0;
@@ -169,7 +194,8 @@ async function detectLbSummary(argv: string[]): Promise<number> {
     return 0;
   }
   const started = process.hrtime.bigint();
-  const summary = await runLbDetect({ ...logRunnerOptions(parsed, 'lb-summary', LB_SUMMARY.lateness), out: str(parsed, 'out') });
+  const endpoint = await metricsEndpoint(parsed, 'lb-summary');
+  const summary = await runLbDetect({ ...logRunnerOptions(parsed, 'lb-summary', LB_SUMMARY.lateness), ...endpoint.hooks, out: str(parsed, 'out') }).finally(() => endpoint.close());
   finishLine(`detect lb-summary: read ${summary.read} records, rejected ${summary.rejected}, late ${summary.late}, emitted ${summary.rows} rows in ${elapsedSince(started)}`);
   return 0;
 }
