@@ -30,6 +30,7 @@ import { INCIDENTS_HEADER } from '../metric-batch.ts';
 import { parseLbLine } from '../parsers/lb.ts';
 import { parseNginxLine } from '../parsers/nginx.ts';
 import { IdempotentCsv } from './idempotent-csv.ts';
+import { writeIncident } from './incident-output.ts';
 import { RewrittenCsv } from './rewritten-csv.ts';
 import { runStreamTasks, type OutputFile, type TaskRunnerOptions, type TaskRunnerSummary } from './task-runner.ts';
 
@@ -158,14 +159,7 @@ export async function runNginxDetect(options: NginxDetectOptions): Promise<Nginx
       },
       incident: (_i, incident, state) => {
         options.onIncident?.(incident, state);
-        if (state === 'updated') return;
-        const fields = incidentFields(incident);
-        const value = JSON.stringify({ detector: fields[0], key: fields[1], alert: fields[2], start: fields[3], end: fields[4], windows: incident.windows, peak: Number(fields[6]), state });
-        sink.send(incidentsTopic, incident.key, value, `${fields.slice(0, 4).join('|')}|${state}`, false);
-        if (state === 'closed') {
-          incidentsFile?.append(fields, csvLine(fields));
-          incidents++;
-        }
+        if (state !== 'updated' && writeIncident(sink, incidentsTopic, incidentsFile, incident, state, incidentFields(incident))) incidents++;
       },
       reject: (record, reason) => sink.reject(record, reason),
     }),

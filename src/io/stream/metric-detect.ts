@@ -15,6 +15,7 @@ import type { MetricPairJob, Thresholds } from '../../jobs/metric-pairs.ts';
 import { csvLine } from '../csv/fields.ts';
 import { INCIDENTS_HEADER } from '../metric-batch.ts';
 import { IdempotentCsv } from './idempotent-csv.ts';
+import { writeIncident } from './incident-output.ts';
 import { runStreamTasks, type OutputFile } from './task-runner.ts';
 
 export interface MetricDetectOptions {
@@ -109,12 +110,7 @@ export async function runMetricDetect(options: MetricDetectOptions): Promise<Met
         options.onIncident?.(incident, state, kind);
         if (state === 'updated') return;
         const fields = [incident.detector, incident.key, incident.alert, formatInstant(incident.start, kind), formatInstant(incident.end, kind), String(incident.windows), formatUnits(incident.peakUnits, incident.peakScale)];
-        const value = JSON.stringify({ detector: fields[0], key: fields[1], alert: fields[2], start: fields[3], end: fields[4], windows: incident.windows, peak: Number(fields[6]), state });
-        sink.send(incidentsTopic, incident.key, value, `${fields.slice(0, 4).join('|')}|${state}`, false);
-        if (state === 'closed') {
-          incidentsFile?.append(fields, csvLine(fields));
-          incidents++;
-        }
+        if (writeIncident(sink, incidentsTopic, incidentsFile, incident, state, fields)) incidents++;
       },
       reject: (record, reason) => sink.reject(record, reason),
     }),
