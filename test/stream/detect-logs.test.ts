@@ -10,7 +10,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KafkaAdmin } from '../../src/kafka/index.ts';
 import { readRange } from '../../src/kafka/read-range.ts';
-import { cli, csvRows, produceLines, withBrokerIn, withTempDir } from './helpers.ts';
+import { cli, csvRows, lineCount, produceLines, waitFor, withBrokerIn, withTempDir } from './helpers.ts';
 
 const GOALS = ['ip-burst', 'host-4xx', 'country-success', 'host-latency'] as const;
 const TOPICS: Record<(typeof GOALS)[number], string> = { 'ip-burst': 'goal1-topic', 'host-4xx': 'goal2-topic', 'country-success': 'goal3-topic', 'host-latency': 'goal4-topic' };
@@ -80,21 +80,6 @@ async function topicRecords(brokers: string, topic: string): Promise<Array<Recor
   return records;
 }
 
-function lineCount(path: string): number {
-  try {
-    return readFileSync(path, 'utf8').split('\n').length - 1;
-  } catch {
-    return 0;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, explain: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting ${explain()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 test('detect nginx: the four goals and the incidents equal the batch jobs, in order and shuffled within the allowed lateness; goal topics hold the same rows as JSON', async () => {
   await withTempDir(async (dir) => {

@@ -7,7 +7,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { KafkaAdmin } from '../../src/kafka/index.ts';
 import { readRange } from '../../src/kafka/read-range.ts';
-import { cli, csvRows, produceMetrics, withBrokerIn, withTempDir } from './helpers.ts';
+import { cli, csvRows, lineCount, produceMetrics, waitFor, withBrokerIn, withTempDir } from './helpers.ts';
 
 async function batch(dir: string, job: string, input: string, trim: boolean): Promise<string[]> {
   const out = join(dir, `batch-${job}-${trim}.csv`);
@@ -96,21 +96,6 @@ test('detect: kill -9 twice during a run, restart, outputs equal an uninterrupte
   });
 });
 
-function lineCount(path: string): number {
-  try {
-    return readFileSync(path, 'utf8').split('\n').length - 1;
-  } catch {
-    return 0;
-  }
-}
-
-async function waitFor(condition: () => boolean, timeoutMs: number, explain: () => string = () => ''): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting ${explain()}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('detect: two workers in one group, one joins and one leaves mid-run: the output topic holds every row once, as one worker writes them', async () => {
   await withTempDir(async (dir) => {

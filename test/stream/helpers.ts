@@ -92,3 +92,21 @@ export async function produceLines(brokers: string, topic: string, lines: readon
   }
   await producer.close();
 }
+
+/** Data lines of a file so far (0 while it does not exist). */
+export function lineCount(path: string): number {
+  try {
+    return readFileSync(path, 'utf8').split('\n').length - 1;
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls `condition` until it holds; fails after `timeoutMs` with `explain()` in the message. */
+export async function waitFor(condition: () => boolean, timeoutMs: number, explain: () => string = () => ''): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!condition()) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting ${explain()}`);
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}

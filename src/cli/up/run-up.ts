@@ -15,7 +15,7 @@
 
 import { mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { startBroker, type RunningBroker } from '../../broker/server.ts';
+import { startBroker } from '../../broker/server.ts';
 import { StreamwatchError, UsageError } from '../../errors.ts';
 import { openDatabase } from '../../io/sql/open.ts';
 import { parseTopicSpecs } from '../../io/sql/records.ts';
@@ -138,10 +138,9 @@ export async function runUp(options: UpOptions): Promise<UpSummary> {
   try {
     // The metrics registry exists first, so the broker can report into it.
     const metrics = createPipelineMetrics();
-    let broker: RunningBroker | null = null;
     let brokers: readonly string[];
     if (options.brokers === undefined) {
-      broker = await startBroker({
+      const broker = await startBroker({
         host: options.brokerHost,
         port: options.brokerPort,
         dataDir: join(dataDir, 'broker'),
@@ -149,9 +148,8 @@ export async function runUp(options: UpOptions): Promise<UpSummary> {
         log: (line) => log(`broker: ${line}`),
         onRequest: brokerRequestHook(metrics),
       });
-      const running = broker;
-      closers.push(() => running.close());
-      brokers = [running.address];
+      closers.push(() => broker.close());
+      brokers = [broker.address];
     } else {
       brokers = options.brokers;
     }
@@ -355,11 +353,8 @@ export async function runUp(options: UpOptions): Promise<UpSummary> {
     if (firstError !== null) throw firstError;
 
     // Batch order, so the files diff cleanly against `streamwatch job`.
-    for (const name of ['incidents-nginx.csv']) await sortIncidents(join(outDir, name));
-    await sortWindowRows(join(outDir, 'CPU_MEM.csv'));
-    await sortWindowRows(join(outDir, 'NET_DISK.csv'));
-    await sortIncidents(join(outDir, 'incidents-cpu-mem.csv'));
-    await sortIncidents(join(outDir, 'incidents-net-disk.csv'));
+    for (const name of ['CPU_MEM.csv', 'NET_DISK.csv']) await sortWindowRows(join(outDir, name));
+    for (const name of ['incidents-cpu-mem.csv', 'incidents-net-disk.csv', 'incidents-nginx.csv']) await sortIncidents(join(outDir, name));
     return summary;
   } finally {
     await closeAll();

@@ -19,12 +19,7 @@ export async function sortWindowRows(path: string): Promise<boolean> {
   if (rows === null) return false;
   const keyed = rows.lines.map((line, index) => ({ line, key: splitCsv(line)[0] ?? '', index }));
   keyed.sort((a, b) => compareNatural(a.key, b.key) || a.index - b.index);
-  await writeCsvFile(path, rows.header, async (out) => {
-    for (const row of keyed) {
-      const pending = out.writeLine(row.line);
-      if (pending) await pending;
-    }
-  });
+  await rewrite(path, rows.header, keyed);
   return true;
 }
 
@@ -54,13 +49,18 @@ export async function sortIncidents(path: string): Promise<boolean> {
     || (a.at - b.at || 0)
     || (a.alert < b.alert ? -1 : a.alert > b.alert ? 1 : 0)
     || a.index - b.index);
-  await writeCsvFile(path, rows.header, async (out) => {
-    for (const row of keyed) {
+  await rewrite(path, rows.header, keyed);
+  return true;
+}
+
+/** Writes the rows back in their new order (temporary file, then rename). */
+function rewrite(path: string, header: string, rows: ReadonlyArray<{ line: string }>): Promise<void> {
+  return writeCsvFile(path, header, async (out) => {
+    for (const row of rows) {
       const pending = out.writeLine(row.line);
       if (pending) await pending;
     }
   });
-  return true;
 }
 
 async function readRows(path: string): Promise<{ header: string; lines: string[] } | null> {
