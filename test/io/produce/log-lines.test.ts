@@ -95,7 +95,8 @@ test('produceGeneratedLogs nginx: N events stamped with the wall clock, parseabl
     const parsed = parseNginxLine(text(record));
     assert.ok(parsed.ok, text(record));
     assert.equal(key(record), parsed.event.clientIp);
-    assert.ok(parsed.event.instant >= before - 1000 && parsed.event.instant <= after, `stamped now: ${parsed.event.instant} not in [${before}, ${after}]`);
+    // An event carries the moment it was scheduled for; the pacer sends it within milliseconds of that, either side.
+    assert.ok(parsed.event.instant >= before - 1000 && parsed.event.instant <= after + 1000, `stamped now: ${parsed.event.instant} not within a second of [${before}, ${after}]`);
     statuses.add(parsed.event.status);
   }
   assert.ok([...statuses].some((s) => s >= 400 && s < 500), 'client errors (a storm starts within the first 300 events)');
