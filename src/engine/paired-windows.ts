@@ -35,9 +35,15 @@ export interface PairedWindowResult {
   count: number;
 }
 
+/** Receives each window's result; the object is reused for the next window, so it must not be kept. */
 export type Emit = (result: PairedWindowResult) => void;
 
 export type AddOutcome = 0 | 1;
+
+/** A key's state, as `PairedWindows.handle` gives it out (opaque to callers). */
+export interface KeyHandle {
+  readonly key: string;
+}
 
 /**
  * Values are kept as integers at a fixed scale (FAST_SCALE decimals) when
@@ -78,6 +84,8 @@ class KeyState {
   firstJoined = Number.POSITIVE_INFINITY;
   /** End of the window this key is queued to close; NaN when not queued. */
   nextEnd = Number.NaN;
+  /** Dropped from the keys (it held nothing): a handle to it must register it again. */
+  detached = false;
   constructor(key: string) {
     this.key = key;
   }
@@ -215,6 +223,7 @@ export class PairedWindows {
   private readonly keys = new Map<string, KeyState>();
   private readonly queue = new WindowEndQueue<KeyState>();
   private readonly sum0 = new DecimalSum();
+  private readonly result: PairedWindowResult = { key: '', start: 0, end: 0, value0: 0, value1: 0, count: 0 };
   private current = Number.NEGATIVE_INFINITY;
   /** Records that arrived after every window they belong to had closed. */
   lateCount = 0;
@@ -236,9 +245,23 @@ export class PairedWindows {
     return n;
   }
 
+  /**
+   * A handle on `key`'s state, to add its records with `addTo`/`addPairTo`
+   * without looking the key up by name each time (a batch job knows its
+   * keys by number).
+   */
+  handle(key: string): KeyHandle {
+    return this.stateOf(key);
+  }
+
   /** Adds the value of one side at (key, instant t). */
   add(key: string, side: 0 | 1, t: number, units: Units, scale: number): AddOutcome {
-    const state = this.accept(key, t, 1);
+    return this.addTo(this.stateOf(key), side, t, units, scale);
+  }
+
+  /** `add` for the key of a handle. */
+  addTo(handle: KeyHandle, side: 0 | 1, t: number, units: Units, scale: number): AddOutcome {
+    const state = this.accept(handle as KeyState, t, 1);
     if (state === null) return 1;
     const i = state.slotFor(t);
     state.set(i, side, units, scale);
@@ -248,20 +271,44 @@ export class PairedWindows {
 
   /** Adds both sides' values at (key, instant t): the same as `add` for side 0, then for side 1. */
   addPair(key: string, t: number, units0: Units, scale0: number, units1: Units, scale1: number): AddOutcome {
-    const state = this.accept(key, t, 2);
+    return this.addPairTo(this.stateOf(key), t, units0, scale0, units1, scale1);
+  }
+
+  /** `addPair` for the key of a handle. */
+  addPairTo(handle: KeyHandle, t: number, units0: Units, scale0: number, units1: Units, scale1: number): AddOutcome {
+    const state = this.accept(handle as KeyState, t, 2);
     if (state === null) return 1;
     const i = state.slotFor(t);
-    state.set(i, 0, units0, scale0);
-    state.set(i, 1, units1, scale1);
+    const fast0 = toFast(units0, scale0);
+    const fast1 = toFast(units1, scale1);
+    if (fast0 === fast0 && fast1 === fast1 && state.exact === null) {
+      // The common case, without `set`'s bookkeeping of exact values.
+      const o = i * SLOT;
+      state.slots[o + FAST0] = fast0;
+      state.slots[o + FAST1] = fast1;
+      state.slots[o + MASK] = 3;
+    } else {
+      state.set(i, 0, units0, scale0);
+      state.set(i, 1, units1, scale1);
+    }
     if (t < state.firstJoined) state.firstJoined = t;
     return 0;
   }
 
+  private stateOf(key: string): KeyState {
+    let state = this.keys.get(key);
+    if (state === undefined) {
+      state = new KeyState(key);
+      this.keys.set(key, state);
+    }
+    return state;
+  }
+
   /**
-   * The state of `key` for a record at t, queued to close its next window;
-   * null (and counted `records` times) when every window of t has closed.
+   * `state` for a record at t, queued to close its next window; null (and
+   * counted `records` times) when every window of t has closed.
    */
-  private accept(key: string, t: number, records: number): KeyState | null {
+  private accept(state: KeyState, t: number, records: number): KeyState | null {
     const spec = this.options.window;
     const watermark = this.current;
     const lastStart = Math.floor(t / spec.slide) * spec.slide;
@@ -271,10 +318,9 @@ export class PairedWindows {
     }
     const firstEnd = lastStart + spec.slide;
     if (firstEnd <= watermark) this.partlyLateCount += records;
-    let state = this.keys.get(key);
-    if (state === undefined) {
-      state = new KeyState(key);
-      this.keys.set(key, state);
+    if (state.detached) {
+      state.detached = false;
+      this.keys.set(state.key, state);
     }
     // Already queued for a window ending no later than t's first: nothing to do.
     if (!(state.nextEnd <= firstEnd)) this.queue.schedule(state, Math.max(firstEnd, nextWindowEndAfter(spec, watermark)));
@@ -331,7 +377,15 @@ export class PairedWindows {
         value0 = this.exactAggregate(state, first, last, 0);
         value1 = this.exactAggregate(state, first, last, 1);
       }
-      emit({ key: state.key, start, end, value0, value1, count });
+      // One result object, filled anew for each window: `emit` reads it before returning.
+      const result = this.result;
+      result.key = state.key;
+      result.start = start;
+      result.end = end;
+      result.value0 = value0;
+      result.value1 = value1;
+      result.count = count;
+      emit(result);
     }
     // Instants before the next window's start are behind every open window.
     const nextStart = start + spec.slide;
@@ -339,7 +393,10 @@ export class PairedWindows {
     while (drop < length && slots[drop * SLOT]! < nextStart) drop++;
     state.dropBefore(drop);
     if (state.length > 0) this.queue.schedule(state, Math.max(end + spec.slide, firstWindowEnd(spec, state.time(state.head))));
-    else if (!trimLeading) this.keys.delete(state.key);
+    else if (!trimLeading) {
+      this.keys.delete(state.key);
+      state.detached = true;
+    }
   }
 
   /** The aggregate of one side over the slots [first, last) in exact decimal arithmetic. */

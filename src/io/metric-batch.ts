@@ -8,20 +8,26 @@
 // to be later than that (it would miss a window already closed), the pass is
 // abandoned and the files are read again with the watermark held back until
 // the end of input, which is exact for any order.
+//
+// Two threads for large inputs: a worker reads and parses the files into
+// batches of rows (metric-rows.ts) while this thread windows them and
+// writes the output. The rows and their order are the same either way.
 
+import { stat } from 'node:fs/promises';
+import { Worker } from 'node:worker_threads';
 import { formatUnits } from '../engine/decimal.ts';
 import { compareNatural } from '../engine/natural-order.ts';
-import { StreamwatchError } from '../errors.ts';
+import { StreamwatchError, type ErrorCode } from '../errors.ts';
 import type { Incident } from '../engine/incidents.ts';
+import type { KeyHandle } from '../engine/paired-windows.ts';
 import type { TimeKind } from '../engine/time.ts';
 import { formatInstant } from '../engine/time.ts';
 import { MetricPairDetector } from '../jobs/metric-pair-detector.ts';
 import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs.ts';
 import { csvLine } from './csv/fields.ts';
 import { FileWriter, writeCsvFile } from './csv/file-writer.ts';
-import { ByteLineReader } from './csv/byte-lines.ts';
 import { WindowRows } from './csv/window-rows.ts';
-import { MetricRowParser, metricColumns, readHeader } from './metric-csv.ts';
+import { MetricRowReader, rowArrays, transferList, type RowArrays, type RowBatch, type RowInput } from './metric-rows.ts';
 
 export interface MetricBatchInput {
   path: string;
@@ -39,6 +45,8 @@ export interface MetricBatchOptions {
   trimLeading: boolean;
   /** How far (ms of event time) rows may run behind before the exact second pass is needed. */
   batchLateness?: number;
+  /** Threads: 2 reads in a worker thread while the main thread windows; default 2 for inputs of THREADS_FROM_BYTES or more. */
+  threads?: 1 | 2;
 }
 
 export interface MetricBatchSummary {
@@ -48,44 +56,96 @@ export interface MetricBatchSummary {
   written: number;
   incidents: number;
   passes: number;
+  threads: 1 | 2;
 }
 
 const DEFAULT_BATCH_LATENESS = 60_000;
-const LINES_PER_TURN = 512;
+/** Below this much input, starting a thread costs more than it saves. */
+const THREADS_FROM_BYTES = 16 << 20;
 
 export const REJECTS_HEADER = 'source,line,reason,record';
 export const INCIDENTS_HEADER = 'detector,key,alert,start,end,windows,peak';
 
 export async function runMetricBatch(options: MetricBatchOptions): Promise<MetricBatchSummary> {
-  const first = await runPass(options, options.batchLateness ?? (process.env.SW_BATCH_LATENESS ? Number(process.env.SW_BATCH_LATENESS) : DEFAULT_BATCH_LATENESS));
+  const threads = options.threads ?? (await defaultThreads(options.inputs));
+  const lateness = options.batchLateness ?? (process.env.SW_BATCH_LATENESS ? Number(process.env.SW_BATCH_LATENESS) : DEFAULT_BATCH_LATENESS);
+  const first = await runPass(options, lateness, threads);
   if (first !== 'retry') return first;
-  const exact = await runPass(options, Number.POSITIVE_INFINITY);
+  const exact = await runPass(options, Number.POSITIVE_INFINITY, threads);
   if (exact === 'retry') throw new Error('unbounded pass cannot be late');
   return { ...exact, passes: 2 };
 }
 
-interface OpenInput {
-  input: MetricBatchInput;
-  reader: ByteLineReader;
-  parser: MetricRowParser;
-  partition: string;
-  /** For each metric column the parser reads: which side it feeds (-1 for none). */
-  sideOfColumn: Array<0 | 1 | -1>;
-  /** The columns of side 0 and side 1 when this input feeds both (a combined file), else null. */
-  pairColumns: [number, number] | null;
-  /** Largest instant read so far: the input that lags behind is read next. */
-  maxInstant: number;
-  done: boolean;
+async function defaultThreads(inputs: readonly MetricBatchInput[]): Promise<1 | 2> {
+  let bytes = 0;
+  for (const input of inputs) bytes += (await stat(input.path).catch(() => null))?.size ?? 0;
+  return bytes >= THREADS_FROM_BYTES ? 2 : 1;
 }
 
-async function runPass(options: MetricBatchOptions, lateness: number): Promise<MetricBatchSummary | 'retry'> {
+/** What the reading worker posts. */
+export type ReaderMessage = { batch: RowBatch } | { end: true } | { error: { code: ErrorCode | null; message: string } };
+
+/** Batches of rows, from a worker thread or read here; `recycle` hands a batch's arrays back once used. */
+interface BatchSource {
+  next(): Promise<RowBatch | null>;
+  recycle(arrays: RowArrays): void;
+  close(): Promise<void>;
+}
+
+async function localSource(inputs: RowInput[]): Promise<BatchSource> {
+  const reader = await MetricRowReader.open(inputs);
+  let spare = rowArrays();
+  return {
+    next: () => reader.next(spare),
+    recycle: (arrays) => {
+      spare = arrays;
+    },
+    close: () => reader.close(),
+  };
+}
+
+function workerSource(inputs: RowInput[]): BatchSource {
+  const worker = new Worker(new URL('./metric-rows-worker.ts', import.meta.url), { workerData: inputs });
+  const queue: ReaderMessage[] = [];
+  let waiting: ((message: ReaderMessage) => void) | null = null;
+  const deliver = (message: ReaderMessage): void => {
+    if (waiting) {
+      const resume = waiting;
+      waiting = null;
+      resume(message);
+    } else {
+      queue.push(message);
+    }
+  };
+  worker.on('message', deliver);
+  worker.on('error', (error) => deliver({ error: { code: null, message: error.stack ?? error.message } }));
+  worker.on('exit', (code) => deliver({ error: { code: null, message: `the reading thread stopped (exit code ${code})` } }));
+  return {
+    async next() {
+      const message = queue.shift() ?? (await new Promise<ReaderMessage>((resolve) => (waiting = resolve)));
+      if ('batch' in message) return message.batch;
+      if ('end' in message) return null;
+      const { code, message: text } = message.error;
+      throw code === null ? new Error(text) : new StreamwatchError(code, text);
+    },
+    recycle(arrays) {
+      worker.postMessage(arrays, transferList(arrays));
+    },
+    async close() {
+      worker.removeAllListeners();
+      await worker.terminate();
+    },
+  };
+}
+
+async function runPass(options: MetricBatchOptions, lateness: number, threads: 1 | 2): Promise<MetricBatchSummary | 'retry'> {
   const { job } = options;
   const bounded = Number.isFinite(lateness);
-  const timeKind: { kind: TimeKind | null } = { kind: null };
+  let timeKind: TimeKind | null = null;
   const sorted = new WindowRows({
     digits: job.digits,
     bounds: (start) => {
-      const kind = timeKind.kind ?? 'time-of-day';
+      const kind = timeKind ?? 'time-of-day';
       return `${formatInstant(start, kind)},${formatInstant(start + job.window.size, kind)}`;
     },
   });
@@ -102,73 +162,43 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
     },
   });
 
-  const inputs: OpenInput[] = [];
+  const rowInputs: RowInput[] = options.inputs.map((input) => ({
+    path: input.path,
+    required: input.sides.flatMap((s) => s.fields),
+    sides: [input.sides.includes(job.sides[0]) ? job.sides[0].field : null, input.sides.includes(job.sides[1]) ? job.sides[1].field : null],
+  }));
+  /** Per input: -1 when its rows carry both sides, else the one side they carry. */
+  const sideOf = rowInputs.map((input) => (input.sides[0] !== null && input.sides[1] !== null ? -1 : input.sides[0] !== null ? 0 : 1));
+  const sourceNames = options.inputs.map((input) => Buffer.from(input.path, 'utf8').toString('latin1'));
+  const partitions = options.inputs.map((_, i) => String(i));
+  for (const partition of partitions) detector.registerPartition(partition, 0);
+  const handles: KeyHandle[] = [];
+
   const rejects = options.rejects ? await FileWriter.create(options.rejects, 'latin1') : null;
   rejects?.writeLine(REJECTS_HEADER);
+  let source: BatchSource | null = null;
   let read = 0;
   let rejected = 0;
   try {
-    for (const [i, input] of options.inputs.entries()) {
-      const reader = await ByteLineReader.open(input.path);
-      const opened: OpenInput = { input, reader, parser: null as unknown as MetricRowParser, partition: String(i), sideOfColumn: [], pairColumns: null, maxInstant: Number.NEGATIVE_INFINITY, done: false };
-      inputs.push(opened);
-      detector.registerPartition(opened.partition, 0);
-      const header = await readHeader(reader);
-      if (header === null) throw new StreamwatchError('SW_ERR_INPUT_HEADER', `${input.path}: the file is empty (no header line)`);
-      const columns = metricColumns(header, input.sides.flatMap((s) => s.fields), input.path);
-      opened.parser = new MetricRowParser(columns, timeKind);
-      opened.sideOfColumn = columns.metrics.map(({ field }) => {
-        const side = input.sides.find((s) => s.field === field);
-        return side === undefined ? -1 : side === job.sides[0] ? 0 : side === job.sides[1] ? 1 : -1;
-      });
-      const m0 = opened.sideOfColumn.indexOf(0);
-      const m1 = opened.sideOfColumn.indexOf(1);
-      if (m0 >= 0 && m1 >= 0) opened.pairColumns = [m0, m1];
-    }
-    const sourceName = (input: OpenInput): string => Buffer.from(input.input.path, 'utf8').toString('latin1');
-
+    source = threads === 2 ? workerSource(rowInputs) : await localSource(rowInputs);
     for (;;) {
-      // Read from the input that lags behind, so the watermark can advance.
-      let current: OpenInput | null = null;
-      for (const input of inputs) if (!input.done && (current === null || input.maxInstant < current.maxInstant)) current = input;
-      if (current === null) break;
-      const { reader, parser, sideOfColumn, partition, pairColumns } = current;
-      const row = parser?.row;
-      for (let n = 0; n < LINES_PER_TURN; n++) {
-        const found = reader.nextRecord();
-        if (found === 0) {
-          await reader.fill();
-          continue;
-        }
-        if (found === -1) {
-          current.done = true;
-          detector.endPartition(current.partition);
-          break;
-        }
-        const start = reader.start;
-        const end = reader.end;
-        if (start === end || (reader.bytes[start]! <= 32 && reader.text().trim() === '')) continue;
-        read++;
-        if (!(reader.quoted ? parser.parse(reader.text()) : parser.parseBytes(reader.bytes, start, end))) {
-          rejected++;
-          if (rejects) {
-            const pending = rejects.writeLine(csvLine([sourceName(current), String(reader.lineNumber), parser.reason, reader.text()]));
-            if (pending) await pending;
-          }
-          continue;
-        }
-        if (row.instant > current.maxInstant) current.maxInstant = row.instant;
-        if (pairColumns !== null) {
-          const [m0, m1] = pairColumns;
-          detector.addPair(partition, row.serverId, row.instant, row.units[m0]!, row.scales[m0]!, row.units[m1]!, row.scales[m1]!, 0);
-          continue;
-        }
-        for (let m = 0; m < sideOfColumn.length; m++) {
-          const side = sideOfColumn[m]!;
-          if (side === -1) continue;
-          detector.add(partition, side, row.serverId, row.instant, row.units[m]!, row.scales[m]!, 0);
+      const batch = await source.next();
+      if (batch === null) break;
+      timeKind = batch.timeKind ?? timeKind;
+      read += batch.read;
+      rejected += batch.rejects.length;
+      if (rejects) {
+        for (const reject of batch.rejects) {
+          const pending = rejects.writeLine(csvLine([sourceNames[batch.input]!, String(reject.line), reject.reason, reject.record]));
+          if (pending) await pending;
         }
       }
+      for (const key of batch.newKeys) handles.push(detector.keyHandle(key));
+      const partition = partitions[batch.input]!;
+      if (batch.count > 0) detector.observe(partition, batch.maxInstant, 0);
+      addRows(detector, batch, handles, sideOf[batch.input]!);
+      source.recycle(batch.arrays);
+      if (batch.ended) detector.endPartition(partition);
       if (bounded) {
         detector.tick(0);
         if (detector.lateCount + detector.partlyLateCount > 0) {
@@ -183,15 +213,36 @@ async function runPass(options: MetricBatchOptions, lateness: number): Promise<M
     await Promise.all(rowSpills);
 
     await writeCsvFile(options.out, ['server_id', 'window_start', 'window_end', ...job.columns, 'alert'].join(','), (out) => sorted.writeTo(out));
-    if (options.incidents) await writeIncidents(options.incidents, incidents, timeKind.kind ?? 'time-of-day');
+    if (options.incidents) await writeIncidents(options.incidents, incidents, timeKind ?? 'time-of-day');
     await rejects?.close();
-    return { read, rejected, late: 0, written: sorted.count, incidents: incidents.length, passes: 1 };
+    return { read, rejected, late: 0, written: sorted.count, incidents: incidents.length, passes: 1, threads };
   } catch (error) {
     await rejects?.abort();
     await sorted.discard();
     throw error;
   } finally {
-    await Promise.all(inputs.map((i) => i.reader.close()));
+    await source?.close();
+  }
+}
+
+/** Adds a batch's rows to the detector: both sides per row, or the one side of a per-topic input. */
+function addRows(detector: MetricPairDetector, batch: RowBatch, handles: KeyHandle[], side: -1 | 0 | 1 | number): void {
+  const { count, exact } = batch;
+  const { keys, instants, units0, scales0, units1, scales1 } = batch.arrays;
+  let nextExact = 0;
+  for (let i = 0; i < count; i++) {
+    const handle = handles[keys[i]!]!;
+    const u0 = units0[i]!;
+    if (u0 !== u0) {
+      // Values kept exact (NaN in the arrays): in batch.exact, in row order.
+      const values = exact[nextExact++]!;
+      if (side < 0) detector.addPairTo(handle, instants[i]!, values.units0, values.scale0, values.units1, values.scale1);
+      else detector.addTo(handle, side as 0 | 1, instants[i]!, values.units0, values.scale0);
+    } else if (side < 0) {
+      detector.addPairTo(handle, instants[i]!, u0, scales0[i]!, units1[i]!, scales1[i]!);
+    } else {
+      detector.addTo(handle, side as 0 | 1, instants[i]!, u0, scales0[i]!);
+    }
   }
 }
 

@@ -66,6 +66,8 @@ export class MetricRowParser {
   readonly row: MetricRow;
   /** Why the last row was rejected. */
   reason = '';
+  /** After scanRecord: the number of the row's server id among the ids this parser has seen (0, 1, ...), or -1. */
+  idNumber = -1;
 
   /** `timeKind` is shared by all inputs of one job. */
   private readonly todTime: ParsedTime = { kind: 'time-of-day', ms: 0 };
@@ -80,6 +82,8 @@ export class MetricRowParser {
   private readonly roles: Int32Array;
   private readonly upperBound: Float64Array;
 
+  /** Columns `ts,server_id`, then metrics only (any of them, in any order). */
+  private readonly usualLayout: boolean;
   constructor(columns: MetricColumns, timeKind: { kind: TimeKind | null }) {
     this.columns = columns;
     this.roles = new Int32Array(columns.count);
@@ -89,10 +93,163 @@ export class MetricRowParser {
       this.roles[index] = ROLE_METRIC + m;
     });
     this.upperBound = Float64Array.from(columns.metrics, (m) => fastUpperBound(m.field));
+    this.usualLayout = columns.time === 0 && columns.serverId === 1 && columns.metrics.length === columns.count - 2;
     this.timeKind = timeKind;
     this.starts = new Int32Array(columns.count + 1);
     this.ends = new Int32Array(columns.count + 1);
     this.row = { serverId: '', instant: 0, units: columns.metrics.map(() => 0), scales: columns.metrics.map(() => 0) };
+  }
+
+  /**
+   * The fast path of the batch reader: reads the record at bytes[pos...]
+   * into `row` when it is a plain one (a time of day, plain numbers, a valid
+   * id, no quote, ending with a line break) and returns the position after
+   * its line break. Anything else returns -1 and changes nothing but `row`:
+   * the caller then finds the record and takes parseBytes or parse, which
+   * give the same results and reasons. There must be a line break at or
+   * after `pos` in `bytes` (every loop stops at one).
+   */
+  scanRecord(bytes: Buffer, pos: number): number {
+    if (this.timeKind.kind === 'absolute') return -1;
+    if (this.usualLayout) return this.scanUsual(bytes, pos);
+    const { roles, upperBound } = this;
+    const row = this.row;
+    const last = roles.length - 1;
+    let msOfDay = -1;
+    let idStart = 0;
+    let idEnd = 0;
+    let hash = 0;
+    for (let column = 0; column <= last; column++) {
+      const role = roles[column]!;
+      const from = pos;
+      let c: number;
+      if (role >= ROLE_METRIC) {
+        if (bytes[pos] === 43) pos++;
+        const digitsFrom = pos;
+        let units = 0;
+        c = bytes[pos]!;
+        while (c >= 48 && c <= 57) {
+          units = units * 10 + (c - 48);
+          c = bytes[++pos]!;
+        }
+        let scale = 0;
+        if (c === DOT) {
+          const dotAt = pos;
+          c = bytes[++pos]!;
+          while (c >= 48 && c <= 57) {
+            units = units * 10 + (c - 48);
+            c = bytes[++pos]!;
+          }
+          scale = pos - dotAt - 1;
+          if (dotAt === digitsFrom && scale === 0) return -1;
+        } else if (pos === digitsFrom) {
+          return -1;
+        }
+        const m = role - ROLE_METRIC;
+        if (units >= 1e15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return -1;
+        row.units[m] = units;
+        row.scales[m] = scale;
+      } else if (role === ROLE_SERVER_ID) {
+        hash = 0x811c9dc5;
+        c = bytes[pos]!;
+        while (ID_BYTE[c] === 1) {
+          hash = Math.imul(hash ^ c, 0x01000193);
+          c = bytes[++pos]!;
+        }
+        idStart = from;
+        idEnd = pos;
+        if (idEnd === idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return -1;
+      } else {
+        c = bytes[pos]!;
+        while (c !== COMMA && c !== NEWLINE && c !== QUOTE) c = bytes[++pos]!;
+        if (role === ROLE_TIME) {
+          msOfDay = timeOfDayBytes(bytes, from, pos);
+          if (msOfDay < 0) return -1;
+        }
+      }
+      // At the byte after the field: a comma, or the line break after the last field.
+      if (column < last) {
+        if (c !== COMMA) return -1;
+        pos++;
+      } else if (c === NEWLINE) {
+        pos++;
+      } else if (c === CR && bytes[pos + 1] === NEWLINE) {
+        pos += 2;
+      } else {
+        return -1;
+      }
+    }
+    row.serverId = this.serverIds.lookup(bytes, idStart, idEnd, hash) ?? bytes.toString('latin1', idStart, idEnd);
+    this.idNumber = this.serverIds.lastEntry;
+    this.timeKind.kind = 'time-of-day';
+    row.instant = this.rollover.place(msOfDay);
+    return pos;
+  }
+
+  /** scanRecord for the usual column order (`ts,server_id`, then metrics only): much faster than its loop over the columns' roles. */
+  private scanUsual(bytes: Buffer, pos: number): number {
+    const row = this.row;
+    const timeStart = pos;
+    let c = bytes[pos]!;
+    while (c !== COMMA && c !== NEWLINE && c !== QUOTE) c = bytes[++pos]!;
+    if (c !== COMMA) return -1;
+    const msOfDay = timeOfDayBytes(bytes, timeStart, pos);
+    if (msOfDay < 0) return -1;
+    const idStart = ++pos;
+    let hash = 0x811c9dc5;
+    c = bytes[pos]!;
+    while (ID_BYTE[c] === 1) {
+      hash = Math.imul(hash ^ c, 0x01000193);
+      c = bytes[++pos]!;
+    }
+    const idEnd = pos;
+    if (c !== COMMA || idEnd === idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return -1;
+    pos++;
+    const upperBound = this.upperBound;
+    const unitsOut = row.units;
+    const scalesOut = row.scales;
+    const last = upperBound.length - 1;
+    for (let m = 0; m <= last; m++) {
+      if (bytes[pos] === 43) pos++;
+      const digitsFrom = pos;
+      let units = 0;
+      c = bytes[pos]!;
+      while (c >= 48 && c <= 57) {
+        units = units * 10 + (c - 48);
+        c = bytes[++pos]!;
+      }
+      let scale = 0;
+      if (c === DOT) {
+        const dotAt = pos;
+        c = bytes[++pos]!;
+        while (c >= 48 && c <= 57) {
+          units = units * 10 + (c - 48);
+          c = bytes[++pos]!;
+        }
+        scale = pos - dotAt - 1;
+        if (dotAt === digitsFrom && scale === 0) return -1;
+      } else if (pos === digitsFrom) {
+        return -1;
+      }
+      if (units >= 1e15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return -1;
+      unitsOut[m] = units;
+      scalesOut[m] = scale;
+      if (m < last) {
+        if (c !== COMMA) return -1;
+        pos++;
+      } else if (c === NEWLINE) {
+        pos++;
+      } else if (c === CR && bytes[pos + 1] === NEWLINE) {
+        pos += 2;
+      } else {
+        return -1;
+      }
+    }
+    row.serverId = this.serverIds.lookup(bytes, idStart, idEnd, hash) ?? bytes.toString('latin1', idStart, idEnd);
+    this.idNumber = this.serverIds.lastEntry;
+    this.timeKind.kind = 'time-of-day';
+    row.instant = this.rollover.place(msOfDay);
+    return pos;
   }
 
   /**
@@ -280,6 +437,8 @@ class ServerIds {
   private offsets = new Int32Array(513);
   private pool = new Uint8Array(8192);
   private readonly ids: string[] = [];
+  /** Number of the id `lookup` last returned (ids are numbered 0, 1, ... as first seen); -1 when it returned null. */
+  lastEntry = -1;
 
   /** The id spelled by bytes[start, end) (hashed to `hash`), or null once too many ids are held. */
   lookup(bytes: Uint8Array, start: number, end: number, hash: number): string | null {
@@ -294,13 +453,17 @@ class ServerIds {
       if (offsets[entry + 1]! - at !== length) continue;
       let k = 0;
       while (k < length && pool[at + k] === bytes[start + k]) k++;
-      if (k === length) return this.ids[entry]!;
+      if (k === length) {
+        this.lastEntry = entry;
+        return this.ids[entry]!;
+      }
     }
     return this.add(bytes, start, end, hash);
   }
 
   private add(bytes: Uint8Array, start: number, end: number, hash: number): string | null {
     const entry = this.ids.length;
+    this.lastEntry = entry < MAX_INTERNED_IDS ? entry : -1;
     if (entry >= MAX_INTERNED_IDS) return null;
     if (entry + 1 >= this.hashes.length) {
       this.hashes = grow(this.hashes, this.hashes.length * 2);
@@ -364,6 +527,9 @@ function fastUpperBound(field: MetricField): number {
 
 const COMMA = 44;
 const DOT = 46;
+const NEWLINE = 10;
+const CR = 13;
+const QUOTE = 34;
 /** 1 for the bytes a server id may hold: A-Z a-z 0-9 _ . : - */
 const ID_BYTE = new Uint8Array(256);
 for (let c = 0; c < 256; c++) ID_BYTE[c] = (c >= 48 && c <= 58) || (c >= 65 && c <= 90) || (c >= 97 && c <= 122) || c === 95 || c === 46 || c === 45 ? 1 : 0;

@@ -6,7 +6,7 @@
 
 import type { Units } from '../engine/decimal.ts';
 import { IncidentTracker, type Incident } from '../engine/incidents.ts';
-import { PairedWindows, type AddOutcome, type PairedWindowResult, type PairedWindowSnapshot } from '../engine/paired-windows.ts';
+import { PairedWindows, type AddOutcome, type KeyHandle, type PairedWindowResult, type PairedWindowSnapshot } from '../engine/paired-windows.ts';
 import { SilenceTracker, type SilenceEvent, type SilenceSnapshot } from '../engine/silence.ts';
 import { WatermarkClock, type WatermarkSnapshot } from '../engine/watermark.ts';
 import { alertFor, peakOf, type MetricPairJob, type Thresholds } from './metric-pairs.ts';
@@ -114,6 +114,31 @@ export class MetricPairDetector {
     this.clock.observe(partition, instant, wallNow);
     const outcome = this.windows.addPair(key, instant, units0, scale0, units1, scale1);
     if (outcome === 0 && this.watchSilence) this.silence.observe(key, instant, this.onSilence);
+    return outcome;
+  }
+
+  /**
+   * The batch reader's way in: it tells the clock the latest instant of a
+   * batch once (`observe`), then adds the batch's records by key handle
+   * (`addTo`/`addPairTo`), which do not touch the clock.
+   */
+  observe(partition: string, instant: number, wallNow: number): void {
+    this.clock.observe(partition, instant, wallNow);
+  }
+
+  keyHandle(key: string): KeyHandle {
+    return this.windows.handle(key);
+  }
+
+  addTo(handle: KeyHandle, side: 0 | 1, instant: number, units: Units, scale: number): AddOutcome {
+    const outcome = this.windows.addTo(handle, side, instant, units, scale);
+    if (outcome === 0 && this.watchSilence) this.silence.observe(handle.key, instant, this.onSilence);
+    return outcome;
+  }
+
+  addPairTo(handle: KeyHandle, instant: number, units0: Units, scale0: number, units1: Units, scale1: number): AddOutcome {
+    const outcome = this.windows.addPairTo(handle, instant, units0, scale0, units1, scale1);
+    if (outcome === 0 && this.watchSilence) this.silence.observe(handle.key, instant, this.onSilence);
     return outcome;
   }
 

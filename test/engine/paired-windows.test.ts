@@ -21,11 +21,11 @@ test('an event belongs to size/slide windows; each is emitted once when the wate
   const out: PairedWindowResult[] = [];
   op.add('s1', 0, 25 * S, 10, 0);
   op.add('s1', 1, 25 * S, 20, 0);
-  op.advanceTo(29_999, (r) => out.push(r));
+  op.advanceTo(29_999, (r) => out.push({ ...r }));
   assert.equal(out.length, 0);
-  op.advanceTo(30 * S, (r) => out.push(r));
+  op.advanceTo(30 * S, (r) => out.push({ ...r }));
   assert.deepEqual(rows(out), ['s1 0-30 10.0 20.0 n=1']);
-  op.flush((r) => out.push(r));
+  op.flush((r) => out.push({ ...r }));
   assert.deepEqual(rows(out), ['s1 0-30 10.0 20.0 n=1', 's1 10-40 10.0 20.0 n=1', 's1 20-50 10.0 20.0 n=1']);
 });
 
@@ -36,7 +36,7 @@ test('inner join: an instant with one side only counts for neither; a window wit
   op.add('s1', 0, 45 * S, 10, 0);
   op.add('s1', 1, 45 * S, 30, 0);
   op.add('s2', 1, 5 * S, 10, 0); // mem only, other key
-  op.flush((r) => out.push(r));
+  op.flush((r) => out.push({ ...r }));
   assert.deepEqual(rows(out), ['s1 20-50 10.0 30.0 n=1', 's1 30-60 10.0 30.0 n=1', 's1 40-70 10.0 30.0 n=1']);
 });
 
@@ -46,7 +46,7 @@ test('a later record for the same (key, instant) replaces the earlier one', () =
   op.add('s1', 0, 0, 10, 0);
   op.add('s1', 1, 0, 10, 0);
   op.add('s1', 0, 0, 50, 0);
-  op.flush((r) => out.push(r));
+  op.flush((r) => out.push({ ...r }));
   assert.equal(rows(out)[0], 's1 -20-10 50.0 10.0 n=1');
 });
 
@@ -55,14 +55,14 @@ test('late records are counted, not aggregated; partly late ones update only the
   const out: PairedWindowResult[] = [];
   op.add('s1', 0, 35 * S, 1, 0);
   op.add('s1', 1, 35 * S, 1, 0);
-  op.advanceTo(40 * S, (r) => out.push(r));
+  op.advanceTo(40 * S, (r) => out.push({ ...r }));
   assert.equal(op.add('s1', 0, 5 * S, 9, 0), 1);
   assert.equal(op.lateCount, 1);
   // t=25: windows [0,30) and [10,40) are closed, [20,50) is open
   op.add('s1', 0, 25 * S, 3, 0);
   op.add('s1', 1, 25 * S, 3, 0);
   assert.equal(op.partlyLateCount, 2);
-  op.flush((r) => out.push(r));
+  op.flush((r) => out.push({ ...r }));
   assert.deepEqual(rows(out), ['s1 10-40 1.0 1.0 n=1', 's1 20-50 2.0 2.0 n=2', 's1 30-60 1.0 1.0 n=1']);
 });
 
@@ -73,7 +73,7 @@ test('trim-leading drops the windows that start before the key\'s first joined i
     op.add('s1', 0, (20 * 3600 + 53 * 60 + t) * S, 1, 0);
     op.add('s1', 1, (20 * 3600 + 53 * 60 + t) * S, 1, 0);
   }
-  op.flush((r) => out.push(r));
+  op.flush((r) => out.push({ ...r }));
   assert.deepEqual(out.map((r) => r.start / S - (20 * 3600 + 53 * 60)), [0, 10]);
 });
 
@@ -84,7 +84,7 @@ test('max aggregates pick the largest exact value', () => {
   op.add('s1', 1, 0, 1, 0);
   op.add('s1', 0, 5 * S, 414979, 2);
   op.add('s1', 1, 5 * S, 2, 0);
-  op.flush((r) => out.push(r));
+  op.flush((r) => out.push({ ...r }));
   assert.equal(rows(out)[0], 's1 -20-10 4149.8 2.0 n=2');
 });
 

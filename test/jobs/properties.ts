@@ -22,7 +22,8 @@ function referenceSource(job: JobName, c: DatasetCase): ReferenceSource {
     : { kind: 'topics', first: file('net.csv'), second: file('disk.csv') };
 }
 
-export async function checkJobAgainstReference(job: JobName, perTopic: boolean): Promise<void> {
+/** `threads`: 2 runs the job with its reading thread (--threads 2), which small inputs do not get by default. */
+export async function checkJobAgainstReference(job: JobName, perTopic: boolean, threads: 1 | 2 = 1): Promise<void> {
   const [firstFlag, secondFlag] = job === 'cpu-mem' ? ['--cpu-threshold', '--mem-threshold'] : ['--net-threshold', '--disk-threshold'];
   await fc.assert(
     fc.asyncProperty(datasetCase(job, perTopic), async (c) => {
@@ -30,9 +31,9 @@ export async function checkJobAgainstReference(job: JobName, perTopic: boolean):
       const expected = runReferenceJob(job, referenceSource(job, c), { trimLeading: c.trimLeading, thresholds });
       const got = await runJob({
         job, files: c.files, inputArgs: c.inputArgs, trimLeading: c.trimLeading,
-        extraArgs: c.thresholds ? [firstFlag, c.thresholds[0], secondFlag, c.thresholds[1]] : [],
+        extraArgs: [...(c.thresholds ? [firstFlag, c.thresholds[0], secondFlag, c.thresholds[1]] : []), ...(threads === 2 ? ['--threads', '2'] : [])],
       });
-      assertSameAsReference(got, expected, `${job} ${c.mode}${c.trimLeading ? ' --trim-leading' : ''}`);
+      assertSameAsReference(got, expected, `${job} ${c.mode}${c.trimLeading ? ' --trim-leading' : ''}${threads === 2 ? ' --threads 2' : ''}`);
       assert.equal(got.stats?.read, expected.read, `read count (non-blank data lines of all inputs) in: ${got.run.stderr}`);
       assert.equal(got.stats?.rejected, expected.rejects.length, `rejected count in: ${got.run.stderr}`);
       assert.equal(got.stats?.wrote, expected.rows.length, `written count in: ${got.run.stderr}`);

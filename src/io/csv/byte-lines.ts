@@ -24,9 +24,11 @@ export class ByteLineReader {
   private spare: Buffer;
   private pending: Promise<number> | null = null;
   /** Bytes read and not yet consumed are `view[pos, size)`. */
-  private view: Buffer;
+  view: Buffer;
   private size = 0;
-  private pos = 0;
+  pos = 0;
+  /** `view[0, complete)` ends with a line break: a record starting before it ends with one too (see `skipLine`). */
+  complete = 0;
   /** Position of the next quote at or after `pos`, `size` when none; below `pos` when unknown. */
   private quoteAt = -1;
   private eof = false;
@@ -89,6 +91,16 @@ export class ByteLineReader {
     this.pos = newline < 0 ? size : newline + 1;
     this.found(pos, end, false, 1);
     return 1;
+  }
+
+  /**
+   * Moves past a one-line record at `pos` that the caller read itself from
+   * `view` (scanning up to its line break, which lies before `complete`);
+   * `next` is the position after that line break.
+   */
+  skipLine(next: number): void {
+    this.pos = next;
+    this.nextLineNumber++;
   }
 
   private found(start: number, end: number, quoted: boolean, lines: number): void {
@@ -174,6 +186,7 @@ export class ByteLineReader {
     this.view = view;
     this.size = view.length;
     this.pos = 0;
+    this.complete = view.lastIndexOf(NEWLINE) + 1;
     this.quoteAt = -1;
     if (bytesRead === 0) this.eof = true;
     // Read ahead into the buffer just released (nothing refers to it once this returns).

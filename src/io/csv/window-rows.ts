@@ -6,11 +6,13 @@
 //
 // A row is held as four numbers (start, the two values as units, key and
 // alert codes) in one block. When the block is full, its rows are counted by
-// key, formatted as CSV text key by key, and appended to a spill file; each
-// key keeps the (offset, length) of its piece of every spill. At the end the
-// pieces are read back key by key. Memory stays flat however large the
-// output or many the keys: one block and the text of one spill (two while a
-// spill is still being written).
+// key, formatted as CSV text key by key in natural order, and appended to a
+// spill file; each key keeps where its piece of every spill lies. At the end
+// the pieces are read back key by key: as every spill holds its keys in the
+// output's order, each spill is read front to back in large reads. Memory
+// stays flat however large the output or many the keys: one block, the
+// text of one spill (two while a spill is still being written) and a read
+// buffer per spill.
 
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -45,8 +47,12 @@ export class WindowRows {
   private readonly keyCodes = new Map<string, number>();
   private readonly keys: string[] = [];
   private readonly prefixes: Buffer[] = [];
-  /** Per key: offset and length in the spill file of its piece of each spill. */
+  /** Per key: (spill number, offset, length) in the spill file of its piece of each spill. */
   private readonly pieces: number[][] = [];
+  /** Key codes in natural order of their keys (recomputed when keys are added). */
+  private order: Int32Array = new Int32Array(0);
+  /** Where each spill starts in the spill file, and where the last one ends. */
+  private readonly spillStarts: number[] = [0];
   private readonly alertCodes = new Map<string, number>();
   private readonly alerts: Buffer[] = [];
   /** Window bounds text (`start,end,`) by start: boundsTexts[i] is that of boundsStarts[i]. */
@@ -137,10 +143,8 @@ export class WindowRows {
       const bounds = this.boundsOf(block[o]!);
       const alert = this.alerts[this.alertOfRow[row]!]!;
       if (at + prefix.length + bounds.length + 2 * MAX_NUMBER_BYTES + 2 + alert.length > text.length) break;
-      text.set(prefix, at);
-      at += prefix.length;
-      text.set(bounds, at);
-      at += bounds.length;
+      at = copyInto(text, at, prefix);
+      at = copyInto(text, at, bounds);
       const value0 = block[o + 1]!;
       if (value0 === value0) {
         at = writeUnits(text, at, value0, digits);
@@ -154,21 +158,29 @@ export class WindowRows {
       if (alert.length === 1) {
         text[at++] = 10; // no alert: just the line break
       } else {
-        text.set(alert, at);
-        at += alert.length;
+        at = copyInto(text, at, alert);
       }
     }
     return [i, at];
   }
 
-  /** Formats the whole block key by key into one text buffer; `ends[k]` is where key k's text ends. */
+  /** Key codes in natural order of the keys. */
+  private naturalOrder(): Int32Array {
+    if (this.order.length !== this.keys.length) {
+      const keys = this.keys;
+      this.order = Int32Array.from(keys.keys()).sort((a, b) => compareNatural(keys[a]!, keys[b]!));
+    }
+    return this.order;
+  }
+
+  /** Formats the whole block, keys in natural order, into one text buffer; `ends[k]` is where key k's text ends. */
   private formatBlock(): { text: Buffer; ends: Int32Array } {
     const { firstRow, order } = this.sortBlock();
     let text = this.spare ?? Buffer.allocUnsafe(this.size * 64);
     this.spare = null;
     const ends = new Int32Array(this.keys.length);
     let at = 0;
-    for (let k = 0; k < ends.length; k++) {
+    for (const k of this.naturalOrder()) {
       let i = firstRow[k]!;
       for (;;) {
         [i, at] = this.formatRows(k, order, i, firstRow[k + 1]!, text, at);
@@ -200,12 +212,14 @@ export class WindowRows {
   private spill(): Promise<void> {
     const { text, ends } = this.formatBlock();
     const position = this.spillSize;
+    const spill = this.spillStarts.length - 1;
     let from = 0;
-    for (let k = 0; k < ends.length; k++) {
-      if (ends[k]! > from) this.pieces[k]!.push(position + from, ends[k]! - from);
+    for (const k of this.naturalOrder()) {
+      if (ends[k]! > from) this.pieces[k]!.push(spill, position + from, ends[k]! - from);
       from = ends[k]!;
     }
     this.spillSize += from;
+    this.spillStarts.push(this.spillSize);
     const write = (async () => {
       const file = await this.openSpillFile();
       let done = 0;
@@ -228,9 +242,9 @@ export class WindowRows {
 
   /**
    * Writes every row, keys in natural order, to `out`; removes the spill
-   * file. Each key's spilled pieces are read back (several reads under way
-   * at once) and its rows still in the block formatted after them, into one
-   * output buffer written whenever it is full.
+   * file. Each key's spilled pieces are copied (every spill is read in
+   * order through a buffer of its own) and its rows still in the block
+   * formatted after them, into one output buffer written whenever full.
    */
   async writeTo(out: FileWriter): Promise<void> {
     try {
@@ -239,24 +253,30 @@ export class WindowRows {
       this.spare = null;
       const file = this.spillFile ? await this.spillFile : null;
       const { firstRow, order } = this.sortBlock();
-      const codes = this.keys.map((_, k) => k).sort((a, b) => compareNatural(this.keys[a]!, this.keys[b]!));
+      const spills = this.spillStarts.length - 1;
+      const readers = Array.from({ length: spills }, (_, j) => new SpillReader(file!, this.spillStarts[j]!, this.spillStarts[j + 1]!, Math.max(64 << 10, Math.min(1 << 20, (32 << 20) / spills))));
+      // Two buffers: one is filled while the other is being written.
       let buffer = Buffer.allocUnsafe(OUT_BYTES);
+      let other = Buffer.allocUnsafe(OUT_BYTES);
+      let writing: Promise<void> = Promise.resolve();
       let used = 0;
-      let reads: Array<Promise<void>> = [];
       const flush = async (): Promise<void> => {
-        await Promise.all(reads);
-        reads = [];
-        // writeBytes has written the bytes when it resolves: the buffer can be filled again.
-        if (used > 0) await out.writeBytes(buffer.subarray(0, used));
+        await writing;
+        if (used > 0) {
+          writing = out.writeBytes(buffer.subarray(0, used));
+          // Awaited at the next flush; until then a failure must not count as unhandled.
+          writing.catch(() => {});
+        }
+        [buffer, other] = [other, buffer];
         used = 0;
       };
-      for (const k of codes) {
+      for (const k of this.naturalOrder()) {
         const pieces = this.pieces[k]!;
-        for (let p = 0; p < pieces.length; p += 2) {
-          const length = pieces[p + 1]!;
+        for (let p = 0; p < pieces.length; p += 3) {
+          const length = pieces[p + 2]!;
           if (used + length > buffer.length) await flush();
           if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
-          reads.push(readFully(file!, buffer, used, length, pieces[p]!));
+          await readers[pieces[p]!]!.copy(buffer, used, pieces[p + 1]!, length);
           used += length;
         }
         let i = firstRow[k]!;
@@ -267,6 +287,7 @@ export class WindowRows {
         }
       }
       await flush();
+      await writing;
       this.size = 0;
     } finally {
       await this.discard();
@@ -284,6 +305,38 @@ export class WindowRows {
   }
 }
 
+/** Reads one spill of the spill file front to back through a buffer: pieces are asked for in increasing offsets. */
+class SpillReader {
+  private readonly file: FileHandle;
+  private readonly end: number;
+  private readonly buffer: Buffer;
+  /** The buffer holds the file's bytes [at, at + size). */
+  private at: number;
+  private size = 0;
+
+  constructor(file: FileHandle, start: number, end: number, bufferBytes: number) {
+    this.file = file;
+    this.at = start;
+    this.end = end;
+    this.buffer = Buffer.allocUnsafe(Math.min(bufferBytes, end - start));
+  }
+
+  /** Copies the file's bytes [offset, offset + length) to target[into...]. */
+  async copy(target: Buffer, into: number, offset: number, length: number): Promise<void> {
+    if (offset < this.at || offset + length > this.at + this.size) {
+      if (length > this.buffer.length) {
+        await readFully(this.file, target, into, length, offset);
+        return;
+      }
+      const size = Math.min(this.buffer.length, this.end - offset);
+      await readFully(this.file, this.buffer, 0, size, offset);
+      this.at = offset;
+      this.size = size;
+    }
+    this.buffer.copy(target, into, offset - this.at, offset - this.at + length);
+  }
+}
+
 async function readFully(file: FileHandle, buffer: Buffer, at: number, length: number, position: number): Promise<void> {
   let done = 0;
   while (done < length) {
@@ -297,6 +350,17 @@ function grown(text: Buffer, used: number, needed: number): Buffer {
   const bigger = Buffer.allocUnsafe(Math.max(text.length * 2, needed));
   text.copy(bigger, 0, 0, used);
   return bigger;
+}
+
+/** Copies `bytes` to text[at...]; returns the position after them. A loop: for a few bytes, `set` costs more. */
+function copyInto(text: Buffer, at: number, bytes: Buffer): number {
+  const n = bytes.length;
+  if (n > 64) {
+    text.set(bytes, at);
+    return at + n;
+  }
+  for (let i = 0; i < n; i++) text[at + i] = bytes[i]!;
+  return at + n;
 }
 
 /** Room for one number as formatUnits prints it. */

@@ -1,0 +1,44 @@
+// The worker thread that reads a batch job's inputs (see metric-rows.ts):
+// posts each batch with its arrays handed over, and reuses the arrays the
+// main thread hands back. It holds at most POOL batches' arrays, so it
+// stays at most that far ahead of the main thread.
+import { parentPort, workerData } from 'node:worker_threads';
+import { StreamwatchError } from '../errors.ts';
+import { MetricRowReader, rowArrays, transferList, type RowArrays, type RowInput } from './metric-rows.ts';
+import type { ReaderMessage } from './metric-batch.ts';
+
+const POOL = 4;
+const port = parentPort!;
+const free: RowArrays[] = Array.from({ length: POOL }, rowArrays);
+let waiting: ((arrays: RowArrays) => void) | null = null;
+port.on('message', (arrays: RowArrays) => {
+  if (waiting) {
+    const resume = waiting;
+    waiting = null;
+    resume(arrays);
+  } else {
+    free.push(arrays);
+  }
+});
+
+function post(message: ReaderMessage, transfer: ArrayBuffer[] = []): void {
+  port.postMessage(message, transfer);
+}
+
+try {
+  const reader = await MetricRowReader.open(workerData as RowInput[]);
+  try {
+    for (;;) {
+      const arrays = free.pop() ?? (await new Promise<RowArrays>((resolve) => (waiting = resolve)));
+      const batch = await reader.next(arrays);
+      if (batch === null) break;
+      post({ batch }, transferList(arrays));
+    }
+  } finally {
+    await reader.close();
+  }
+  post({ end: true });
+} catch (error) {
+  post({ error: { code: error instanceof StreamwatchError ? error.code : null, message: error instanceof StreamwatchError ? error.message : error instanceof Error ? (error.stack ?? error.message) : String(error) } });
+}
+port.close();
