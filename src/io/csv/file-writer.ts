@@ -9,6 +9,7 @@ import { lstat, open, realpath, rename, stat, unlink, type FileHandle } from 'no
 import { StreamwatchError } from '../../errors.ts';
 
 const FLUSH_CHARS = 1 << 20;
+const SYNC_BYTES = 32 << 20;
 
 export class FileWriter {
   private readonly handle: FileHandle;
@@ -17,6 +18,9 @@ export class FileWriter {
   private readonly tempPath: string | null;
   private readonly encoding: BufferEncoding;
   private pending = '';
+  /** Bytes written since the last background sync was started, and that sync while under way. */
+  private unsynced = 0;
+  private syncing: Promise<void> | null = null;
   lines = 0;
 
   private constructor(handle: FileHandle, path: string, tempPath: string | null, encoding: BufferEncoding) {
@@ -57,23 +61,45 @@ export class FileWriter {
     } catch (error) {
       throw outputError(this.path, error);
     }
+    this.syncSoon(bytes.length);
+  }
+
+  /**
+   * A large file is flushed to disk as it is written (a sync every
+   * SYNC_BYTES, not awaited), so the sync before the rename in `close`
+   * has little left to do.
+   */
+  private syncSoon(written: number): void {
+    if (this.tempPath === null) return;
+    this.unsynced += written;
+    if (this.unsynced < SYNC_BYTES || this.syncing !== null) return;
+    this.unsynced = 0;
+    const sync = this.handle.datasync().finally(() => {
+      if (this.syncing === sync) this.syncing = null;
+    });
+    // Awaited by close (or abort); until then a failure must not count as unhandled.
+    sync.catch(() => {});
+    this.syncing = sync;
   }
 
   async flush(): Promise<void> {
     if (this.pending.length === 0) return;
     const text = this.pending;
     this.pending = '';
+    const bytes = Buffer.from(text, this.encoding);
     try {
-      await this.handle.write(Buffer.from(text, this.encoding));
+      await this.handle.write(bytes);
     } catch (error) {
       throw outputError(this.path, error);
     }
+    this.syncSoon(bytes.length);
   }
 
   /** Flushes, syncs and moves the file into place. */
   async close(): Promise<void> {
     await this.flush();
     try {
+      await this.syncing;
       if (this.tempPath !== null) await this.handle.sync();
       await this.handle.close();
       if (this.tempPath !== null) await rename(this.tempPath, this.path);
@@ -84,6 +110,7 @@ export class FileWriter {
 
   /** Gives up: the partial temporary file is removed. */
   async abort(): Promise<void> {
+    await this.syncing?.catch(() => {});
     await this.handle.close().catch(() => {});
     if (this.tempPath !== null) await unlink(this.tempPath).catch(() => {});
   }
