@@ -33,6 +33,8 @@ export interface PairedWindowResult {
   value1: Units;
   /** Joined instants in the window. */
   count: number;
+  /** The number given to the key's handle (see `handle`), -1 for none. */
+  keyNumber: number;
 }
 
 /** Receives each window's result; the object is reused for the next window, so it must not be kept. */
@@ -86,6 +88,8 @@ class KeyState {
   nextEnd = Number.NaN;
   /** Dropped from the keys (it held nothing): a handle to it must register it again. */
   detached = false;
+  /** The number its handle was given (results carry it), -1 for none. */
+  number = -1;
   constructor(key: string) {
     this.key = key;
   }
@@ -223,7 +227,9 @@ export class PairedWindows {
   private readonly keys = new Map<string, KeyState>();
   private readonly queue = new WindowEndQueue<KeyState>();
   private readonly sum0 = new DecimalSum();
-  private readonly result: PairedWindowResult = { key: '', start: 0, end: 0, value0: 0, value1: 0, count: 0 };
+  private readonly result: PairedWindowResult = { key: '', start: 0, end: 0, value0: 0, value1: 0, count: 0, keyNumber: -1 };
+  /** Both sides are means: closing a window need not track maxima. */
+  private readonly meansOnly: boolean;
   private current = Number.NEGATIVE_INFINITY;
   /** Records that arrived after every window they belong to had closed. */
   lateCount = 0;
@@ -232,6 +238,7 @@ export class PairedWindows {
 
   constructor(options: PairedWindowOptions) {
     this.options = options;
+    this.meansOnly = options.aggregates[0] === 'mean' && options.aggregates[1] === 'mean';
   }
 
   get watermark(): number {
@@ -248,10 +255,13 @@ export class PairedWindows {
   /**
    * A handle on `key`'s state, to add its records with `addTo`/`addPairTo`
    * without looking the key up by name each time (a batch job knows its
-   * keys by number).
+   * keys by number). Results of the key carry `number` (say, its index
+   * in the caller's own tables).
    */
-  handle(key: string): KeyHandle {
-    return this.stateOf(key);
+  handle(key: string, number = -1): KeyHandle {
+    const state = this.stateOf(key);
+    state.number = number;
+    return state;
   }
 
   /** Adds the value of one side at (key, instant t). */
@@ -353,18 +363,29 @@ export class PairedWindows {
     let sum1 = 0;
     let max0 = Number.NEGATIVE_INFINITY;
     let max1 = Number.NEGATIVE_INFINITY;
-    for (let o = first * SLOT; last < length; last++, o += SLOT) {
-      if (slots[o]! >= end) break;
-      if (slots[o + MASK] !== 3) continue;
-      count++;
-      const a = slots[o + FAST0]!;
-      const b = slots[o + FAST1]!;
-      // NaN marks a value kept exactly: the window takes the exact path.
-      if (a !== a || b !== b) exact = true;
-      sum0 += a;
-      sum1 += b;
-      if (a > max0) max0 = a;
-      if (b > max1) max1 = b;
+    if (this.meansOnly) {
+      for (let o = first * SLOT; last < length; last++, o += SLOT) {
+        if (slots[o]! >= end) break;
+        if (slots[o + MASK] !== 3) continue;
+        count++;
+        sum0 += slots[o + FAST0]!;
+        sum1 += slots[o + FAST1]!;
+      }
+      // NaN marks a value kept exactly (and makes the sum NaN): the window takes the exact path.
+      if (sum0 !== sum0 || sum1 !== sum1) exact = true;
+    } else {
+      for (let o = first * SLOT; last < length; last++, o += SLOT) {
+        if (slots[o]! >= end) break;
+        if (slots[o + MASK] !== 3) continue;
+        count++;
+        const a = slots[o + FAST0]!;
+        const b = slots[o + FAST1]!;
+        if (a !== a || b !== b) exact = true;
+        sum0 += a;
+        sum1 += b;
+        if (a > max0) max0 = a;
+        if (b > max1) max1 = b;
+      }
     }
     if (count > 0 && !(trimLeading && start < lastWindowStart(spec, state.firstJoined))) {
       let value0: Units;
@@ -385,6 +406,7 @@ export class PairedWindows {
       result.value0 = value0;
       result.value1 = value1;
       result.count = count;
+      result.keyNumber = state.number;
       emit(result);
     }
     // Instants before the next window's start are behind every open window.

@@ -153,8 +153,9 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
   /** Spills of output rows being written: reading goes on while one is written, and waits when a second comes. */
   const rowSpills: Array<Promise<void>> = [];
   const detector = new MetricPairDetector(job, { thresholds: options.thresholds, trimLeading: options.trimLeading, lateness, idleTimeout: Number.POSITIVE_INFINITY }, {
+    reuseRows: true,
     row: (row) => {
-      const pending = sorted.add(row.key, row.start, row.value0, row.value1, row.alert);
+      const pending = sorted.add(row.key, row.start, row.value0, row.value1, row.alert, row.keyNumber);
       if (pending) rowSpills.push(pending);
     },
     incident: (incident, state) => {
@@ -193,7 +194,7 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
           if (pending) await pending;
         }
       }
-      for (const key of batch.newKeys) handles.push(detector.keyHandle(key));
+      for (const key of batch.newKeys) handles.push(detector.keyHandle(key, handles.length));
       const partition = partitions[batch.input]!;
       if (batch.count > 0) detector.observe(partition, batch.maxInstant, 0);
       addRows(detector, batch, handles, sideOf[batch.input]!);

@@ -13,6 +13,8 @@ import { alertFor, peakOf, type MetricPairJob, type Thresholds } from './metric-
 
 export interface WindowRow {
   key: string;
+  /** The number given to the key's handle (`keyHandle`), -1 for none. */
+  keyNumber: number;
   start: number;
   end: number;
   value0: Units;
@@ -32,7 +34,9 @@ export interface DetectorOptions {
 }
 
 export interface DetectorOutput {
+  /** Each window's row; with `reuseRows` the object is filled anew for every row, so it must not be kept. */
   row(row: WindowRow): void;
+  readonly reuseRows?: boolean;
   incident(incident: Incident, state: 'opened' | 'updated' | 'closed'): void;
   silence?(event: SilenceEvent): void;
 }
@@ -56,6 +60,7 @@ export class MetricPairDetector {
   private readonly watchSilence: boolean;
   private readonly onSilence: (event: SilenceEvent) => void;
   rowsEmitted = 0;
+  private readonly reused: WindowRow = { key: '', keyNumber: -1, start: 0, end: 0, value0: 0, value1: 0, alert: '' };
 
   constructor(job: MetricPairJob, options: DetectorOptions, output: DetectorOutput) {
     this.job = job;
@@ -126,8 +131,9 @@ export class MetricPairDetector {
     this.clock.observe(partition, instant, wallNow);
   }
 
-  keyHandle(key: string): KeyHandle {
-    return this.windows.handle(key);
+  /** A handle on `key` (its rows carry `number` as keyNumber). */
+  keyHandle(key: string, number: number): KeyHandle {
+    return this.windows.handle(key, number);
   }
 
   addTo(handle: KeyHandle, side: 0 | 1, instant: number, units: Units, scale: number): AddOutcome {
@@ -161,7 +167,19 @@ export class MetricPairDetector {
   private emit(result: PairedWindowResult): void {
     const alert = alertFor(this.job, this.options.thresholds, result.value0, result.value1);
     this.rowsEmitted++;
-    this.output.row({ key: result.key, start: result.start, end: result.end, value0: result.value0, value1: result.value1, alert });
+    if (this.output.reuseRows) {
+      const row = this.reused;
+      row.key = result.key;
+      row.keyNumber = result.keyNumber;
+      row.start = result.start;
+      row.end = result.end;
+      row.value0 = result.value0;
+      row.value1 = result.value1;
+      row.alert = alert;
+      this.output.row(row);
+    } else {
+      this.output.row({ key: result.key, keyNumber: result.keyNumber, start: result.start, end: result.end, value0: result.value0, value1: result.value1, alert });
+    }
     if (alert !== '') {
       this.incidents.observe({
         detector: this.job.name,

@@ -91,7 +91,7 @@ test('detectHooks: a detector\'s rows and incidents reach the feed and the notif
   const hub = new FeedHub();
   const notified: string[] = [];
   const hooks = detectHooks(hub, (e) => notified.push(`${e.key}:${e.state}`));
-  hooks.onRow(CPU_MEM, { key: 'server_9', start: 0, end: 30_000, value0: 8812, value1: 5000, alert: 'CPU spike suspected' }, 'time-of-day');
+  hooks.onRow(CPU_MEM, { key: 'server_9', keyNumber: -1, start: 0, end: 30_000, value0: 8812, value1: 5000, alert: 'CPU spike suspected' }, 'time-of-day');
   hooks.onIncident({ detector: 'cpu-mem', key: 'server_9', alert: 'CPU spike suspected', start: 0, end: 30_000, windows: 1, peakUnits: 8812, peakScale: 2 }, 'opened', 'time-of-day');
   const snapshot = hub.snapshot();
   assert.deepEqual(snapshot.servers[0]!.state.jobs['cpu-mem'], { alert: 'CPU spike suspected', end: 30_000, values: { avg_cpu: 88.12, avg_mem: 50 } });

@@ -45,6 +45,8 @@ export class WindowRows {
   /** Formatted values of rows whose units are not plain numbers (bigints), by row index in the block. */
   private odd = new Map<number, [string, string]>();
   private readonly keyCodes = new Map<string, number>();
+  /** Key code by the caller's key number (-1 for none yet). */
+  private codeOfNumber: Int32Array = new Int32Array(1024).fill(-1);
   private readonly keys: string[] = [];
   private readonly prefixes: Buffer[] = [];
   /** Per key: (spill number, offset, length) in the spill file of its piece of each spill. */
@@ -53,7 +55,7 @@ export class WindowRows {
   private order: Int32Array = new Int32Array(0);
   /** Where each spill starts in the spill file, and where the last one ends. */
   private readonly spillStarts: number[] = [0];
-  private readonly alertCodes = new Map<string, number>();
+  private readonly alertTexts: string[] = [];
   private readonly alerts: Buffer[] = [];
   /** Window bounds text (`start,end,`) by start: boundsTexts[i] is that of boundsStarts[i]. */
   private readonly boundsStarts = new Float64Array(BOUNDS_CACHE).fill(Number.NaN);
@@ -75,12 +77,23 @@ export class WindowRows {
     this.alertOfRow = new Uint8Array(blockRows);
   }
 
-  /** Adds one row; await the result only when it is a promise (a spill). */
-  add(key: string, start: number, value0: Units, value1: Units, alert: string): Promise<void> | undefined {
-    let keyCode = this.keyCodes.get(key);
-    if (keyCode === undefined) keyCode = this.addKey(key);
-    let alertCode = this.alertCodes.get(alert);
-    if (alertCode === undefined) alertCode = this.addAlert(alert);
+  /**
+   * Adds one row; await the result only when it is a promise (a spill).
+   * `keyNumber`, when the caller numbers its keys (0, 1, ...), saves
+   * looking the key up by name.
+   */
+  add(key: string, start: number, value0: Units, value1: Units, alert: string, keyNumber = -1): Promise<void> | undefined {
+    let keyCode = keyNumber >= 0 && keyNumber < this.codeOfNumber.length ? this.codeOfNumber[keyNumber]! : -1;
+    if (keyCode < 0) {
+      keyCode = this.keyCodes.get(key) ?? this.addKey(key);
+      if (keyNumber >= 0) {
+        if (keyNumber >= this.codeOfNumber.length) this.codeOfNumber = grownCodes(this.codeOfNumber, keyNumber);
+        this.codeOfNumber[keyNumber] = keyCode;
+      }
+    }
+    // Alerts are a handful of texts: a scan beats a map.
+    let alertCode = this.alertTexts.indexOf(alert);
+    if (alertCode < 0) alertCode = this.addAlert(alert);
     const row = this.size++;
     const o = row * FIELDS;
     const block = this.block;
@@ -110,7 +123,7 @@ export class WindowRows {
   private addAlert(alert: string): number {
     const code = this.alerts.length;
     if (code >= ALERT_CODES) throw new RangeError('too many distinct alert texts');
-    this.alertCodes.set(alert, code);
+    this.alertTexts.push(alert);
     this.alerts.push(Buffer.from(`${alert}\n`, 'latin1'));
     return code;
   }
@@ -344,6 +357,12 @@ async function readFully(file: FileHandle, buffer: Buffer, at: number, length: n
     if (bytesRead === 0) throw new Error('spill file shorter than written');
     done += bytesRead;
   }
+}
+
+function grownCodes(codes: Int32Array, index: number): Int32Array {
+  const bigger = new Int32Array(Math.max(codes.length * 2, index + 1)).fill(-1);
+  bigger.set(codes);
+  return bigger;
 }
 
 function grown(text: Buffer, used: number, needed: number): Buffer {
