@@ -196,11 +196,33 @@ export class MetricRowParser {
     const msOfDay = timeOfDayBytes(bytes, timeStart, pos);
     if (msOfDay < 0) return -1;
     const idStart = ++pos;
-    let hash = 0x811c9dc5;
-    c = bytes[pos]!;
-    while (ID_BYTE[c] === 1) {
-      hash = Math.imul(hash ^ c, 0x01000193);
-      c = bytes[++pos]!;
+    const ids = this.serverIds;
+    // Rows of a file tend to cycle through the servers in the same order: the id that followed the
+    // previous row's id last time is checked first, byte by byte as the field is read (no hashing).
+    let entry = ids.predicted();
+    if (entry >= 0) {
+      const pool = ids.pool;
+      const from = ids.offsets[entry]!;
+      const to = ids.offsets[entry + 1]!;
+      let k = from;
+      c = bytes[pos]!;
+      while (k < to && c === pool[k]) {
+        k++;
+        c = bytes[++pos]!;
+      }
+      if (k !== to || c !== COMMA) {
+        entry = -1;
+        pos = idStart;
+      }
+    }
+    let hash = 0;
+    if (entry < 0) {
+      hash = 0x811c9dc5;
+      c = bytes[pos]!;
+      while (ID_BYTE[c] === 1) {
+        hash = Math.imul(hash ^ c, 0x01000193);
+        c = bytes[++pos]!;
+      }
     }
     const idEnd = pos;
     if (c !== COMMA || idEnd === idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return -1;
@@ -245,8 +267,8 @@ export class MetricRowParser {
         return -1;
       }
     }
-    row.serverId = this.serverIds.lookup(bytes, idStart, idEnd, hash) ?? bytes.toString('latin1', idStart, idEnd);
-    this.idNumber = this.serverIds.lastEntry;
+    row.serverId = entry >= 0 ? ids.take(entry) : (ids.lookup(bytes, idStart, idEnd, hash) ?? bytes.toString('latin1', idStart, idEnd));
+    this.idNumber = ids.lastEntry;
     this.timeKind.kind = 'time-of-day';
     row.instant = this.rollover.place(msOfDay);
     return pos;
@@ -434,11 +456,30 @@ class ServerIds {
   private slots = new Int32Array(1024);
   private hashes = new Int32Array(512);
   /** Id `e` is spelled by pool[offsets[e], offsets[e + 1]). */
-  private offsets = new Int32Array(513);
-  private pool = new Uint8Array(8192);
+  offsets = new Int32Array(513);
+  pool = new Uint8Array(8192);
   private readonly ids: string[] = [];
   /** Number of the id `lookup` last returned (ids are numbered 0, 1, ... as first seen); -1 when it returned null. */
   lastEntry = -1;
+  /** follows[e]: the id found right after id e the last time e was found (-1 for none). */
+  private follows = new Int32Array(512).fill(-1);
+
+  /** The id likely to come next: the one that followed the last id found the last time (-1 for none). */
+  predicted(): number {
+    const last = this.lastEntry;
+    return last >= 0 ? this.follows[last]! : -1;
+  }
+
+  /** Id `entry`, found by the caller (a predicted one it has checked). */
+  take(entry: number): string {
+    this.found(entry);
+    return this.ids[entry]!;
+  }
+
+  private found(entry: number): void {
+    if (this.lastEntry >= 0) this.follows[this.lastEntry] = entry;
+    this.lastEntry = entry;
+  }
 
   /** The id spelled by bytes[start, end) (hashed to `hash`), or null once too many ids are held. */
   lookup(bytes: Uint8Array, start: number, end: number, hash: number): string | null {
@@ -454,7 +495,7 @@ class ServerIds {
       let k = 0;
       while (k < length && pool[at + k] === bytes[start + k]) k++;
       if (k === length) {
-        this.lastEntry = entry;
+        this.found(entry);
         return this.ids[entry]!;
       }
     }
@@ -463,11 +504,16 @@ class ServerIds {
 
   private add(bytes: Uint8Array, start: number, end: number, hash: number): string | null {
     const entry = this.ids.length;
-    this.lastEntry = entry < MAX_INTERNED_IDS ? entry : -1;
-    if (entry >= MAX_INTERNED_IDS) return null;
+    if (entry >= MAX_INTERNED_IDS) {
+      this.lastEntry = -1;
+      return null;
+    }
     if (entry + 1 >= this.hashes.length) {
       this.hashes = grow(this.hashes, this.hashes.length * 2);
       this.offsets = grow(this.offsets, this.offsets.length * 2);
+      const follows = new Int32Array(this.hashes.length).fill(-1);
+      follows.set(this.follows);
+      this.follows = follows;
     }
     const at = this.offsets[entry]!;
     if (at + end - start > this.pool.length) this.pool = grow(this.pool, Math.max(this.pool.length * 2, at + end - start));
@@ -476,6 +522,7 @@ class ServerIds {
     this.hashes[entry] = hash;
     const id = Buffer.from(bytes.buffer, bytes.byteOffset + start, end - start).toString('latin1');
     this.ids.push(id);
+    this.found(entry);
     if (this.ids.length * 2 > this.slots.length) this.rehash(this.slots.length * 2);
     else this.place(entry);
     return id;
