@@ -89,3 +89,38 @@ test('parseBytes accepts, rejects and reads every row as parse does (values, rea
     { numRuns: 500 },
   );
 });
+
+test('scanRecord reads a record as parse does, or declines it and changes nothing (ids predicted from their order or not)', () => {
+  // Other column orders take scanRecord's general loop; the usual one its fast path with the id prediction.
+  const layouts = [header, 'server_id,ts,cpu_pct,mem_pct,net_in,net_out,disk_io', 'ts,server_id,cpu_pct'];
+  let taken = 0;
+  fc.assert(
+    fc.property(fc.constantFrom(...layouts), fc.array(fc.tuple(row, fc.constantFrom('\n', '\r\n', '\r', '"\n')), { maxLength: 30 }), fc.boolean(), (layout, rows, cycle) => {
+      const columns = metricColumns(layout, [], 'test');
+      const strings = new MetricRowParser(columns, { kind: null });
+      const bytes = new MetricRowParser(columns, { kind: null });
+      // Rows repeated in a cycle make the prediction hit; random ones make it miss.
+      const records = cycle ? [...rows, ...rows, ...rows] : rows;
+      for (const [full, end] of records) {
+        const fields = full.split(',');
+        const text = layout.startsWith('server_id') ? [fields[1], fields[0], ...fields.slice(2)].join(',') : layout.endsWith('cpu_pct') ? fields.slice(0, 3).join(',') : full;
+        const buffer = Buffer.from(`xx${text}${end}`, 'latin1');
+        const next = bytes.scanRecord(buffer, 2);
+        const expected = strings.parse(text);
+        if (next >= 0) {
+          assert.ok(expected, `scanRecord took a row parse rejects: ${text} (${strings.reason})`);
+          taken++;
+          assert.equal(next, 2 + text.length + end.length, text);
+          assert.deepEqual(bytes.row, strings.row, text);
+        } else {
+          // Declined: the general path must then give the same answer as parse.
+          assert.equal(bytes.parseBytes(buffer, 2, 2 + text.length), expected, text);
+          if (expected) assert.deepEqual(bytes.row, strings.row, text);
+          else assert.equal(bytes.reason, strings.reason, text);
+        }
+      }
+    }),
+    { numRuns: 400 },
+  );
+  assert.ok(taken > 100, `scanRecord read only ${taken} records itself`);
+});
