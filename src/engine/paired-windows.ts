@@ -63,6 +63,27 @@ function toFast(units: Units, scale: number): number {
   return Number.isSafeInteger(v) && Math.abs(v) < 2 ** 40 ? v : Number.NaN;
 }
 
+/**
+ * divideRounded(sum, FAST_SCALE, count, digits) for the usual case, without
+ * its general steps: a sum of small non-negative values to a scale at or
+ * below FAST_SCALE. The quotient of two safe integers in doubles may be off
+ * by one, which the remainder shows and corrects.
+ */
+function meanOf(sum: number, count: number, digits: number): Units {
+  if (!(sum >= 0 && sum < 2 ** 50) || digits > FAST_SCALE) return divideRounded(sum, FAST_SCALE, count, digits);
+  const divisor = count * FAST_POW[digits]!;
+  let q = Math.floor(sum / divisor);
+  let remainder = sum - q * divisor;
+  if (remainder < 0) {
+    q--;
+    remainder += divisor;
+  } else if (remainder >= divisor) {
+    q++;
+    remainder -= divisor;
+  }
+  return remainder * 2 >= divisor ? q + 1 : q;
+}
+
 /** Exact values of one instant whose fast value is NaN (null for a side kept fast). */
 interface ExactPair {
   side0: Decimal | null;
@@ -392,8 +413,8 @@ export class PairedWindows {
       let value1: Units;
       if (!exact && count <= 8192 && Math.abs(sum0) <= Number.MAX_SAFE_INTEGER && Math.abs(sum1) <= Number.MAX_SAFE_INTEGER) {
         const [agg0, agg1] = this.options.aggregates;
-        value0 = agg0 === 'mean' ? divideRounded(sum0, FAST_SCALE, count, digits) : roundUnits(max0, FAST_SCALE, digits);
-        value1 = agg1 === 'mean' ? divideRounded(sum1, FAST_SCALE, count, digits) : roundUnits(max1, FAST_SCALE, digits);
+        value0 = agg0 === 'mean' ? meanOf(sum0, count, digits) : roundUnits(max0, FAST_SCALE, digits);
+        value1 = agg1 === 'mean' ? meanOf(sum1, count, digits) : roundUnits(max1, FAST_SCALE, digits);
       } else {
         value0 = this.exactAggregate(state, first, last, 0);
         value1 = this.exactAggregate(state, first, last, 1);
