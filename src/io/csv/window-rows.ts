@@ -33,6 +33,8 @@ const FIELDS = 3;
 const ALERT_CODES = 256;
 const OUT_BYTES = 4 << 20;
 const BOUNDS_CACHE = 4096;
+/** Bytes kept for one bounds text: two ISO instants with milliseconds and their commas take 50. */
+const BOUNDS_ROOM = 64;
 
 export class WindowRows {
   private readonly format: WindowRowFormat;
@@ -48,7 +50,9 @@ export class WindowRows {
   /** Key code by the caller's key number (-1 for none yet). */
   private codeOfNumber: Int32Array = new Int32Array(1024).fill(-1);
   private readonly keys: string[] = [];
-  private readonly prefixes: Buffer[] = [];
+  /** Key k's `key,` text is prefixPool[prefixAt[k], prefixAt[k + 1]): one array to copy from, not a buffer per key. */
+  private prefixPool: Uint8Array = new Uint8Array(1 << 14);
+  private prefixAt: Int32Array = new Int32Array(1025);
   /** Per key: (spill number, offset, length) in the spill file of its piece of each spill. */
   private readonly pieces: number[][] = [];
   /** Key codes in natural order of their keys (recomputed when keys are added). */
@@ -57,9 +61,10 @@ export class WindowRows {
   private readonly spillStarts: number[] = [0];
   private readonly alertTexts: string[] = [];
   private readonly alerts: Buffer[] = [];
-  /** Window bounds text (`start,end,`) by start: boundsTexts[i] is that of boundsStarts[i]. */
+  /** Window bounds text (`start,end,`) by start, cached: slot i holds that of boundsStarts[i] at boundsPool[i * BOUNDS_ROOM...], boundsLength[i] bytes. */
   private readonly boundsStarts = new Float64Array(BOUNDS_CACHE).fill(Number.NaN);
-  private readonly boundsTexts: Buffer[] = [];
+  private readonly boundsPool = new Uint8Array(BOUNDS_CACHE * BOUNDS_ROOM);
+  private readonly boundsLength = new Uint8Array(BOUNDS_CACHE);
   private spillDir: string | null = null;
   private spillFile: Promise<FileHandle> | null = null;
   private spillSize = 0;
@@ -115,7 +120,12 @@ export class WindowRows {
     const code = this.keys.length;
     this.keyCodes.set(key, code);
     this.keys.push(key);
-    this.prefixes.push(Buffer.from(`${key},`, 'latin1'));
+    const prefix = Buffer.from(`${key},`, 'latin1');
+    const at = this.prefixAt[code]!;
+    if (code + 2 > this.prefixAt.length) this.prefixAt = grownInts(this.prefixAt, code + 2);
+    if (at + prefix.length > this.prefixPool.length) this.prefixPool = grownBytes(this.prefixPool, at + prefix.length);
+    this.prefixPool.set(prefix, at);
+    this.prefixAt[code + 1] = at + prefix.length;
     this.pieces.push([]);
     return code;
   }
@@ -147,17 +157,23 @@ export class WindowRows {
    * the first row not written and the position after the text written.
    */
   private formatRows(k: number, order: Int32Array, from: number, to: number, text: Buffer, at: number): [number, number] {
-    const { block, digits } = this;
-    const prefix = this.prefixes[k]!;
+    const { block, digits, alertOfRow, alerts, boundsPool, boundsLength } = this;
+    const prefixPool = this.prefixPool;
+    const prefixFrom = this.prefixAt[k]!;
+    const prefixLength = this.prefixAt[k + 1]! - prefixFrom;
+    const room = text.length;
     let i = from;
     for (; i < to; i++) {
       const row = order[i]!;
       const o = row * FIELDS;
-      const bounds = this.boundsOf(block[o]!);
-      const alert = this.alerts[this.alertOfRow[row]!]!;
-      if (at + prefix.length + bounds.length + 2 * MAX_NUMBER_BYTES + 2 + alert.length > text.length) break;
-      at = copyInto(text, at, prefix);
-      at = copyInto(text, at, bounds);
+      const slot = this.boundsSlot(block[o]!);
+      const boundsFrom = slot * BOUNDS_ROOM;
+      const boundsTo = boundsFrom + boundsLength[slot]!;
+      const alert = alerts[alertOfRow[row]!]!;
+      if (at + prefixLength + BOUNDS_ROOM + 2 * MAX_NUMBER_BYTES + 2 + alert.length > room) break;
+      // Byte loops from two long-lived arrays: for a few bytes, faster than `set`.
+      for (let j = prefixFrom, end = prefixFrom + prefixLength; j < end; j++) text[at++] = prefixPool[j]!;
+      for (let j = boundsFrom; j < boundsTo; j++) text[at++] = boundsPool[j]!;
       const value0 = block[o + 1]!;
       if (value0 === value0) {
         at = writeUnits(text, at, value0, digits);
@@ -207,14 +223,17 @@ export class WindowRows {
     return { text, ends };
   }
 
-  private boundsOf(start: number): Buffer {
+  /** The cache slot holding the bounds text of the window starting at `start` (filled if need be). */
+  private boundsSlot(start: number): number {
     // A direct-mapped cache by second: a key's rows run through consecutive windows, and every key through the same ones.
     const i = Math.floor(start / 1000) & (BOUNDS_CACHE - 1);
-    if (this.boundsStarts[i] === start) return this.boundsTexts[i]!;
+    if (this.boundsStarts[i] === start) return i;
     const bounds = Buffer.from(`${this.format.bounds(start)},`, 'latin1');
+    if (bounds.length > BOUNDS_ROOM) throw new RangeError(`window bounds text longer than ${BOUNDS_ROOM} bytes`);
+    this.boundsPool.set(bounds, i * BOUNDS_ROOM);
+    this.boundsLength[i] = bounds.length;
     this.boundsStarts[i] = start;
-    this.boundsTexts[i] = bounds;
-    return bounds;
+    return i;
   }
 
   /**
@@ -362,6 +381,18 @@ async function readFully(file: FileHandle, buffer: Buffer, at: number, length: n
 function grownCodes(codes: Int32Array, index: number): Int32Array {
   const bigger = new Int32Array(Math.max(codes.length * 2, index + 1)).fill(-1);
   bigger.set(codes);
+  return bigger;
+}
+
+function grownInts(array: Int32Array, length: number): Int32Array {
+  const bigger = new Int32Array(Math.max(array.length * 2, length));
+  bigger.set(array);
+  return bigger;
+}
+
+function grownBytes(array: Uint8Array, length: number): Uint8Array {
+  const bigger = new Uint8Array(Math.max(array.length * 2, length));
+  bigger.set(array);
   return bigger;
 }
 
