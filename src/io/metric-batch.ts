@@ -14,7 +14,6 @@
 // writes the output. The rows and their order are the same either way.
 
 import { stat } from 'node:fs/promises';
-import { Worker } from 'node:worker_threads';
 import { formatUnits } from '../engine/decimal.ts';
 import { compareNatural } from '../engine/natural-order.ts';
 import { StreamwatchError, type ErrorCode } from '../errors.ts';
@@ -27,6 +26,7 @@ import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs
 import { csvLine } from './csv/fields.ts';
 import { FileWriter, writeCsvFile } from './csv/file-writer.ts';
 import { WindowRows } from './csv/window-rows.ts';
+import { startWorker } from './worker-boot.ts';
 import { MetricRowReader, rowArrays, transferList, type RowArrays, type RowBatch, type RowInput } from './metric-rows.ts';
 
 export interface MetricBatchInput {
@@ -105,7 +105,7 @@ async function localSource(inputs: RowInput[]): Promise<BatchSource> {
 }
 
 function workerSource(inputs: RowInput[]): BatchSource {
-  const worker = new Worker(new URL('./metric-rows-worker.ts', import.meta.url), { workerData: inputs });
+  const worker = startWorker(new URL('./metric-rows-worker.ts', import.meta.url), inputs);
   const queue: ReaderMessage[] = [];
   let waiting: ((message: ReaderMessage) => void) | null = null;
   const deliver = (message: ReaderMessage): void => {
