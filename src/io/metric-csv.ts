@@ -112,7 +112,7 @@ export class MetricRowParser {
   scanRecord(bytes: Buffer, pos: number): number {
     if (this.timeKind.kind === 'absolute') return -1;
     if (this.usualLayout) return this.scanUsual(bytes, pos);
-    const roles = this.roles;
+    const { roles, upperBound } = this;
     const row = this.row;
     const last = roles.length - 1;
     let msOfDay = -1;
@@ -124,9 +124,31 @@ export class MetricRowParser {
       const from = pos;
       let c: number;
       if (role >= ROLE_METRIC) {
-        pos = this.scanNumber(bytes, pos, role - ROLE_METRIC, this.upperBound, row.units, row.scales);
-        if (pos < 0) return -1;
+        if (bytes[pos] === 43) pos++;
+        const digitsFrom = pos;
+        let units = 0;
         c = bytes[pos]!;
+        while (c >= 48 && c <= 57) {
+          units = units * 10 + (c - 48);
+          c = bytes[++pos]!;
+        }
+        let scale = 0;
+        if (c === DOT) {
+          const dotAt = pos;
+          c = bytes[++pos]!;
+          while (c >= 48 && c <= 57) {
+            units = units * 10 + (c - 48);
+            c = bytes[++pos]!;
+          }
+          scale = pos - dotAt - 1;
+          if (dotAt === digitsFrom && scale === 0) return -1;
+        } else if (pos === digitsFrom) {
+          return -1;
+        }
+        const m = role - ROLE_METRIC;
+        if (units >= 1e15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return -1;
+        row.units[m] = units;
+        row.scales[m] = scale;
       } else if (role === ROLE_SERVER_ID) {
         hash = 0x811c9dc5;
         c = bytes[pos]!;
@@ -205,13 +227,37 @@ export class MetricRowParser {
     const idEnd = pos;
     if (c !== COMMA || idEnd === idStart || idEnd - idStart > MAX_SERVER_ID_LENGTH) return -1;
     pos++;
-    const { upperBound } = this;
-    const { units, scales } = row;
+    const upperBound = this.upperBound;
+    const unitsOut = row.units;
+    const scalesOut = row.scales;
     const last = upperBound.length - 1;
+    // The number reader is written out here and in scanRecord's loop, not shared: as a call it made
+    // this function too large for V8 to inline timeOfDayBytes (+0.2 s over 10 M rows in a profile).
     for (let m = 0; m <= last; m++) {
-      pos = this.scanNumber(bytes, pos, m, upperBound, units, scales);
-      if (pos < 0) return -1;
+      if (bytes[pos] === 43) pos++;
+      const digitsFrom = pos;
+      let units = 0;
       c = bytes[pos]!;
+      while (c >= 48 && c <= 57) {
+        units = units * 10 + (c - 48);
+        c = bytes[++pos]!;
+      }
+      let scale = 0;
+      if (c === DOT) {
+        const dotAt = pos;
+        c = bytes[++pos]!;
+        while (c >= 48 && c <= 57) {
+          units = units * 10 + (c - 48);
+          c = bytes[++pos]!;
+        }
+        scale = pos - dotAt - 1;
+        if (dotAt === digitsFrom && scale === 0) return -1;
+      } else if (pos === digitsFrom) {
+        return -1;
+      }
+      if (units >= 1e15 || scale > 15 || units > upperBound[m]! * POW10[scale]!) return -1;
+      unitsOut[m] = units;
+      scalesOut[m] = scale;
       if (m < last) {
         if (c !== COMMA) return -1;
         pos++;
@@ -227,40 +273,6 @@ export class MetricRowParser {
     this.idNumber = ids.lastEntry;
     this.timeKind.kind = 'time-of-day';
     row.instant = this.rollover.place(msOfDay);
-    return pos;
-  }
-
-  /**
-   * Reads metric m's number at bytes[pos...] into `row` when it is plain
-   * (an optional +, digits with at most one dot, at most 15 of them, within
-   * the metric's bound); returns the position after it, or -1 (anything
-   * else is for the general path). Every loop stops at a line break.
-   */
-  private scanNumber(bytes: Buffer, pos: number, m: number, upperBound: Float64Array, units: Units[], scales: number[]): number {
-    if (bytes[pos] === 43) pos++;
-    const digitsFrom = pos;
-    let value = 0;
-    let c = bytes[pos]!;
-    while (c >= 48 && c <= 57) {
-      value = value * 10 + (c - 48);
-      c = bytes[++pos]!;
-    }
-    let scale = 0;
-    if (c === DOT) {
-      const dotAt = pos;
-      c = bytes[++pos]!;
-      while (c >= 48 && c <= 57) {
-        value = value * 10 + (c - 48);
-        c = bytes[++pos]!;
-      }
-      scale = pos - dotAt - 1;
-      if (dotAt === digitsFrom && scale === 0) return -1;
-    } else if (pos === digitsFrom) {
-      return -1;
-    }
-    if (value >= 1e15 || scale > 15 || value > upperBound[m]! * POW10[scale]!) return -1;
-    units[m] = value;
-    scales[m] = scale;
     return pos;
   }
 
