@@ -14,6 +14,7 @@
 // writes the output. The rows and their order are the same either way.
 
 import { stat } from 'node:fs/promises';
+import { availableParallelism } from 'node:os';
 import { formatUnits } from '../engine/decimal.ts';
 import { compareNatural } from '../engine/natural-order.ts';
 import { StreamwatchError, type ErrorCode } from '../errors.ts';
@@ -45,7 +46,7 @@ export interface MetricBatchOptions {
   trimLeading: boolean;
   /** How far (ms of event time) rows may run behind before the exact second pass is needed. */
   batchLateness?: number;
-  /** Threads: 2 reads in a worker thread while the main thread windows; default 2 for inputs of THREADS_FROM_BYTES or more. */
+  /** Threads: 2 reads in a worker thread while the main thread windows; default 2 for inputs of THREADS_FROM_BYTES or more on 2 cores or more. */
   threads?: 1 | 2;
 }
 
@@ -79,7 +80,8 @@ export async function runMetricBatch(options: MetricBatchOptions): Promise<Metri
 async function defaultThreads(inputs: readonly MetricBatchInput[]): Promise<1 | 2> {
   let bytes = 0;
   for (const input of inputs) bytes += (await stat(input.path).catch(() => null))?.size ?? 0;
-  return bytes >= THREADS_FROM_BYTES ? 2 : 1;
+  // A second thread only helps with a second core to run on.
+  return bytes >= THREADS_FROM_BYTES && availableParallelism() >= 2 ? 2 : 1;
 }
 
 /** What the reading worker posts. */

@@ -20,7 +20,8 @@ const usage = `usage:
 cpu-mem, net-disk: 30-second windows sliding by 10 seconds per server
 (SEMANTICS.md section 3), one CSV row per window, sorted by server then time.
 --threads 2 parses the input in a second thread while the first windows it
-(the default for inputs of 16 MB or more); the rows are the same either way.
+(the default for inputs of 16 MB or more, given 2 cores); the rows are the
+same either way.
 nginx: one of the four goals of SEMANTICS.md section 4 over JSON lines or
 NGINX combined log lines (auto-detected per line); --server-name is the host
 of combined lines without a virtual host. lb-summary: 5-minute summaries of
