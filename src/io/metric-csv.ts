@@ -232,7 +232,7 @@ export class MetricRowParser {
     const scalesOut = row.scales;
     const last = upperBound.length - 1;
     // The number reader is written out here and in scanRecord's loop, not shared: as a call it made
-    // this function too large for V8 to inline timeOfDayBytes (+0.2 s over 10 M rows in a profile).
+    // this function too large for V8 to inline timeOfDayBytes (a call per row then, ~8 % of the loop).
     for (let m = 0; m <= last; m++) {
       if (bytes[pos] === 43) pos++;
       const digitsFrom = pos;
