@@ -171,7 +171,7 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
     sides: [input.sides.includes(job.sides[0]) ? job.sides[0].field : null, input.sides.includes(job.sides[1]) ? job.sides[1].field : null],
   }));
   /** Per input: -1 when its rows carry both sides, else the one side they carry. */
-  const sideOf = rowInputs.map((input) => (input.sides[0] !== null && input.sides[1] !== null ? -1 : input.sides[0] !== null ? 0 : 1));
+  const sideOf = rowInputs.map((input): -1 | 0 | 1 => (input.sides[0] !== null && input.sides[1] !== null ? -1 : input.sides[0] !== null ? 0 : 1));
   const sourceNames = options.inputs.map((input) => Buffer.from(input.path, 'utf8').toString('latin1'));
   const partitions = options.inputs.map((_, i) => String(i));
   for (const partition of partitions) detector.registerPartition(partition, 0);
@@ -228,8 +228,8 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
   }
 }
 
-/** Adds a batch's rows to the detector: both sides per row, or the one side of a per-topic input. */
-function addRows(detector: MetricPairDetector, batch: RowBatch, handles: KeyHandle[], side: -1 | 0 | 1 | number): void {
+/** Adds a batch's rows to the detector: both sides per row (`side` -1), or the one side of a per-topic input. */
+function addRows(detector: MetricPairDetector, batch: RowBatch, handles: KeyHandle[], side: -1 | 0 | 1): void {
   const { count, exact } = batch;
   const { keys, instants, units0, scales0, units1, scales1 } = batch.arrays;
   let nextExact = 0;
@@ -239,12 +239,12 @@ function addRows(detector: MetricPairDetector, batch: RowBatch, handles: KeyHand
     if (u0 !== u0) {
       // Values kept exact (NaN in the arrays): in batch.exact, in row order.
       const values = exact[nextExact++]!;
-      if (side < 0) detector.addPairTo(handle, instants[i]!, values.units0, values.scale0, values.units1, values.scale1);
-      else detector.addTo(handle, side as 0 | 1, instants[i]!, values.units0, values.scale0);
-    } else if (side < 0) {
+      if (side === -1) detector.addPairTo(handle, instants[i]!, values.units0, values.scale0, values.units1, values.scale1);
+      else detector.addTo(handle, side, instants[i]!, values.units0, values.scale0);
+    } else if (side === -1) {
       detector.addPairTo(handle, instants[i]!, u0, scales0[i]!, units1[i]!, scales1[i]!);
     } else {
-      detector.addTo(handle, side as 0 | 1, instants[i]!, u0, scales0[i]!);
+      detector.addTo(handle, side, instants[i]!, u0, scales0[i]!);
     }
   }
 }
