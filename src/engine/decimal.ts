@@ -159,6 +159,24 @@ export class DecimalSum {
 }
 
 /**
+ * numerator / denominator rounded half up, for non-negative safe integers
+ * with numerator * 2 + denominator a safe integer too. The division in
+ * doubles can be off by one; the remainder shows it and corrects it.
+ */
+export function roundedQuotient(numerator: number, denominator: number): number {
+  let q = Math.floor(numerator / denominator);
+  let remainder = numerator - q * denominator;
+  if (remainder < 0) {
+    q--;
+    remainder += denominator;
+  } else if (remainder >= denominator) {
+    q++;
+    remainder -= denominator;
+  }
+  return remainder * 2 >= denominator ? q + 1 : q;
+}
+
+/**
  * (units / 10^scale) / divisor, rounded half away from zero to `digits`
  * decimals, returned as units at scale `digits`.
  */
@@ -171,17 +189,7 @@ export function divideRounded(units: Units, scale: number, divisor: number, digi
   else denominator = rescale(divisor, scale - digits);
   let quotient: Units;
   if (typeof numerator === 'number' && typeof denominator === 'number' && numerator * 2 + denominator <= Number.MAX_SAFE_INTEGER) {
-    let q = Math.floor(numerator / denominator);
-    let remainder = numerator - q * denominator;
-    // Division of safe integers in doubles can be off by one; correct it.
-    if (remainder < 0) {
-      q--;
-      remainder += denominator;
-    } else if (remainder >= denominator) {
-      q++;
-      remainder -= denominator;
-    }
-    quotient = remainder * 2 >= denominator ? q + 1 : q;
+    quotient = roundedQuotient(numerator, denominator);
   } else {
     const n = BigInt(numerator);
     const d = BigInt(denominator);

@@ -10,7 +10,7 @@
 // that have a window to close.
 
 import { WindowEndQueue } from './window-end-queue.ts';
-import { DecimalSum, compareDecimal, divideRounded, roundUnits, type Decimal, type Units } from './decimal.ts';
+import { DecimalSum, compareDecimal, divideRounded, roundedQuotient, roundUnits, type Decimal, type Units } from './decimal.ts';
 import { firstWindowEnd, lastWindowStart, nextWindowEndAfter, type WindowSpec } from './windows.ts';
 
 export type SideAggregate = 'mean' | 'max';
@@ -66,22 +66,11 @@ function toFast(units: Units, scale: number): number {
 /**
  * divideRounded(sum, FAST_SCALE, count, digits) for the usual case, without
  * its general steps: a sum of small non-negative values to a scale at or
- * below FAST_SCALE. The quotient of two safe integers in doubles may be off
- * by one, which the remainder shows and corrects.
+ * below FAST_SCALE (count <= 8192, so sum * 2 + divisor stays safe).
  */
 function meanOf(sum: number, count: number, digits: number): Units {
   if (!(sum >= 0 && sum < 2 ** 50) || digits > FAST_SCALE) return divideRounded(sum, FAST_SCALE, count, digits);
-  const divisor = count * FAST_POW[digits]!;
-  let q = Math.floor(sum / divisor);
-  let remainder = sum - q * divisor;
-  if (remainder < 0) {
-    q--;
-    remainder += divisor;
-  } else if (remainder >= divisor) {
-    q++;
-    remainder -= divisor;
-  }
-  return remainder * 2 >= divisor ? q + 1 : q;
+  return roundedQuotient(sum, count * FAST_POW[digits]!);
 }
 
 /** Exact values of one instant whose fast value is NaN (null for a side kept fast). */

@@ -9,6 +9,7 @@ import { MAX_SERVER_ID_LENGTH, METRIC_FIELDS, metricValueProblem, serverIdProble
 import { DayRollover, parseTime, parseTimeOfDayAt, type ParsedTime, type TimeKind } from '../engine/time.ts';
 import { StreamwatchError } from '../errors.ts';
 import { splitCsv } from './csv/fields.ts';
+import { grownArray } from './typed-arrays.ts';
 
 export interface MetricColumns {
   count: number;
@@ -511,14 +512,12 @@ class ServerIds {
       return null;
     }
     if (entry + 1 >= this.hashes.length) {
-      this.hashes = grow(this.hashes, this.hashes.length * 2);
-      this.offsets = grow(this.offsets, this.offsets.length * 2);
-      const follows = new Int32Array(this.hashes.length).fill(-1);
-      follows.set(this.follows);
-      this.follows = follows;
+      this.hashes = grownArray(this.hashes, 0);
+      this.offsets = grownArray(this.offsets, 0);
+      this.follows = grownArray(this.follows, 0, -1);
     }
     const at = this.offsets[entry]!;
-    if (at + end - start > this.pool.length) this.pool = grow(this.pool, Math.max(this.pool.length * 2, at + end - start));
+    if (at + end - start > this.pool.length) this.pool = grownArray(this.pool, at + end - start);
     this.pool.set(bytes.subarray(start, end), at);
     this.offsets[entry + 1] = at + end - start;
     this.hashes[entry] = hash;
@@ -542,12 +541,6 @@ class ServerIds {
     this.slots = new Int32Array(size);
     for (let entry = 0; entry < this.ids.length; entry++) this.place(entry);
   }
-}
-
-function grow<T extends Int32Array | Uint8Array>(array: T, length: number): T {
-  const grown = new (array.constructor as new (n: number) => T)(length);
-  grown.set(array);
-  return grown;
 }
 
 /** Beyond this many distinct server ids, ids are sliced per row (memory stays bounded by the windows' keys). */

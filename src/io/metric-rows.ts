@@ -17,6 +17,7 @@ import type { TimeKind } from '../engine/time.ts';
 import { StreamwatchError } from '../errors.ts';
 import { ByteLineReader } from './csv/byte-lines.ts';
 import { MetricRowParser, metricColumns, readHeader } from './metric-csv.ts';
+import { grownArray } from './typed-arrays.ts';
 
 /** Rows per batch. */
 export const BATCH_ROWS = 8192;
@@ -103,11 +104,6 @@ interface OpenInput {
   keyOfId: Int32Array;
 }
 
-function grown(array: Int32Array, index: number): Int32Array {
-  const bigger = new Int32Array(Math.max(array.length * 2, index + 1)).fill(-1);
-  bigger.set(array);
-  return bigger;
-}
 
 export class MetricRowReader {
   private readonly inputs: OpenInput[];
@@ -198,7 +194,7 @@ export class MetricRowReader {
           batch.newKeys.push(row.serverId);
         }
         if (idNumber >= 0) {
-          if (idNumber >= input.keyOfId.length) input.keyOfId = grown(input.keyOfId, idNumber);
+          if (idNumber >= input.keyOfId.length) input.keyOfId = grownArray(input.keyOfId, idNumber + 1, -1);
           input.keyOfId[idNumber] = key;
         }
       }

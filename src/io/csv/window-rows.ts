@@ -20,6 +20,7 @@ import { join } from 'node:path';
 import { formatUnits, type Units } from '../../engine/decimal.ts';
 import { compareNatural } from '../../engine/natural-order.ts';
 import type { FileWriter } from './file-writer.ts';
+import { grownArray } from '../typed-arrays.ts';
 
 export interface WindowRowFormat {
   /** Decimals of the values' units. */
@@ -92,7 +93,7 @@ export class WindowRows {
     if (keyCode < 0) {
       keyCode = this.keyCodes.get(key) ?? this.addKey(key);
       if (keyNumber >= 0) {
-        if (keyNumber >= this.codeOfNumber.length) this.codeOfNumber = grownCodes(this.codeOfNumber, keyNumber);
+        if (keyNumber >= this.codeOfNumber.length) this.codeOfNumber = grownArray(this.codeOfNumber, keyNumber + 1, -1);
         this.codeOfNumber[keyNumber] = keyCode;
       }
     }
@@ -122,8 +123,8 @@ export class WindowRows {
     this.keys.push(key);
     const prefix = Buffer.from(`${key},`, 'latin1');
     const at = this.prefixAt[code]!;
-    if (code + 2 > this.prefixAt.length) this.prefixAt = grownInts(this.prefixAt, code + 2);
-    if (at + prefix.length > this.prefixPool.length) this.prefixPool = grownBytes(this.prefixPool, at + prefix.length);
+    if (code + 2 > this.prefixAt.length) this.prefixAt = grownArray(this.prefixAt, code + 2);
+    if (at + prefix.length > this.prefixPool.length) this.prefixPool = grownArray(this.prefixPool, at + prefix.length);
     this.prefixPool.set(prefix, at);
     this.prefixAt[code + 1] = at + prefix.length;
     this.pieces.push([]);
@@ -376,24 +377,6 @@ async function readFully(file: FileHandle, buffer: Buffer, at: number, length: n
     if (bytesRead === 0) throw new Error('spill file shorter than written');
     done += bytesRead;
   }
-}
-
-function grownCodes(codes: Int32Array, index: number): Int32Array {
-  const bigger = new Int32Array(Math.max(codes.length * 2, index + 1)).fill(-1);
-  bigger.set(codes);
-  return bigger;
-}
-
-function grownInts(array: Int32Array, length: number): Int32Array {
-  const bigger = new Int32Array(Math.max(array.length * 2, length));
-  bigger.set(array);
-  return bigger;
-}
-
-function grownBytes(array: Uint8Array, length: number): Uint8Array {
-  const bigger = new Uint8Array(Math.max(array.length * 2, length));
-  bigger.set(array);
-  return bigger;
 }
 
 function grown(text: Buffer, used: number, needed: number): Buffer {
