@@ -14,6 +14,7 @@
 // text of one spill (two while a spill is still being written) and a read
 // buffer per spill.
 
+import { readSync } from 'node:fs';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -309,7 +310,7 @@ export class WindowRows {
           const length = pieces[p + 2]!;
           if (used + length > buffer.length) await flush();
           if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
-          await readers[pieces[p]!]!.copy(buffer, used, pieces[p + 1]!, length);
+          readers[pieces[p]!]!.copy(buffer, used, pieces[p + 1]!, length);
           used += length;
         }
         let i = firstRow[k]!;
@@ -338,9 +339,15 @@ export class WindowRows {
   }
 }
 
-/** Reads one spill of the spill file front to back through a buffer: pieces are asked for in increasing offsets. */
+/**
+ * Reads one spill of the spill file front to back through a buffer: pieces
+ * are asked for in increasing offsets. Reads are synchronous: this is the
+ * batch job's last phase, its event loop has nothing else to serve, and a
+ * round trip through the thread pool per read cost more than the read
+ * (~160 ms for the 225 MB of 10 M input rows, against ~20 ms).
+ */
 class SpillReader {
-  private readonly file: FileHandle;
+  private readonly fd: number;
   private readonly end: number;
   private readonly buffer: Buffer;
   /** The buffer holds the file's bytes [at, at + size). */
@@ -348,21 +355,21 @@ class SpillReader {
   private size = 0;
 
   constructor(file: FileHandle, start: number, end: number, bufferBytes: number) {
-    this.file = file;
+    this.fd = file.fd;
     this.at = start;
     this.end = end;
     this.buffer = Buffer.allocUnsafe(Math.min(bufferBytes, end - start));
   }
 
   /** Copies the file's bytes [offset, offset + length) to target[into...]. */
-  async copy(target: Buffer, into: number, offset: number, length: number): Promise<void> {
+  copy(target: Buffer, into: number, offset: number, length: number): void {
     if (offset < this.at || offset + length > this.at + this.size) {
       if (length > this.buffer.length) {
-        await readFully(this.file, target, into, length, offset);
+        readFully(this.fd, target, into, length, offset);
         return;
       }
       const size = Math.min(this.buffer.length, this.end - offset);
-      await readFully(this.file, this.buffer, 0, size, offset);
+      readFully(this.fd, this.buffer, 0, size, offset);
       this.at = offset;
       this.size = size;
     }
@@ -370,10 +377,10 @@ class SpillReader {
   }
 }
 
-async function readFully(file: FileHandle, buffer: Buffer, at: number, length: number, position: number): Promise<void> {
+function readFully(fd: number, buffer: Buffer, at: number, length: number, position: number): void {
   let done = 0;
   while (done < length) {
-    const { bytesRead } = await file.read(buffer, at + done, length - done, position + done);
+    const bytesRead = readSync(fd, buffer, at + done, length - done, position + done);
     if (bytesRead === 0) throw new Error('spill file shorter than written');
     done += bytesRead;
   }
