@@ -144,13 +144,7 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
   const { job } = options;
   const bounded = Number.isFinite(lateness);
   let timeKind: TimeKind | null = null;
-  const sorted = new WindowRows({
-    digits: job.digits,
-    bounds: (start) => {
-      const kind = timeKind ?? 'time-of-day';
-      return `${formatInstant(start, kind)},${formatInstant(start + job.window.size, kind)}`;
-    },
-  });
+  const sorted = new WindowRows({ digits: job.digits, size: job.window.size, slide: job.window.slide, timeKind: () => timeKind ?? 'time-of-day' }, { threads });
   const incidents: Incident[] = [];
   /** Spills of output rows being written: reading goes on while one is written, and waits when a second comes. */
   const rowSpills: Array<Promise<void>> = [];

@@ -4,84 +4,135 @@
 // keys, each key's in time order, so grouping rows by key is enough (no
 // sort within a key).
 //
-// A row is held as four numbers (start, the two values as units, key and
-// alert codes) in one block. When the block is full, its rows are counted by
-// key, formatted as CSV text key by key in natural order, and appended to a
-// spill file; each key keeps where its piece of every spill lies. At the end
-// the pieces are read back key by key: as every spill holds its keys in the
-// output's order, each spill is read front to back in large reads. Memory
-// stays flat however large the output or many the keys: one block, the
-// text of one spill (two while a spill is still being written) and a read
-// buffer per spill.
+// Rows are held as numbers (start, the two values as units, key and alert
+// codes) in one block. When the block is full, its rows are counted by key
+// and written, key by key in natural order, to a spill file as binary
+// pieces (window-text.ts); each key keeps where its pieces lie. Text is made
+// only at the end: while reading, both cores are busy (one parses, one
+// windows), while at the end one would be idle, so the end's text is made
+// in chunks by this thread and a helper thread together (`threads: 2`),
+// then written in order. Binary pieces are also less than half the size of
+// their text, so the spill file costs less to write and read back. Memory
+// stays flat however large the output or many the keys: one block, one or
+// two spills' bytes, and a few chunks of text.
 
-import { readSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Worker } from 'node:worker_threads';
 import { formatUnits, type Units } from '../../engine/decimal.ts';
 import { compareNatural } from '../../engine/natural-order.ts';
-import type { FileWriter } from './file-writer.ts';
+import type { TimeKind } from '../../engine/time.ts';
+import { startWorker } from '../worker-boot.ts';
 import { grownArray } from '../typed-arrays.ts';
+import type { FileWriter } from './file-writer.ts';
+import { ITEM, PieceFormatter, oddTextBytes, pieceBytes, textBuffer, type PieceSource, type RowText } from './window-text.ts';
 
 export interface WindowRowFormat {
   /** Decimals of the values' units. */
   digits: number;
-  /** `start,end` of the window starting at `start`, as printed. */
-  bounds(start: number): string;
+  /** Window length (ms): a row's end is its start plus this. */
+  size: number;
+  /** Window slide (ms). */
+  slide: number;
+  /** How instants are printed; asked when the rows are written. */
+  timeKind(): TimeKind;
 }
 
-/** Numbers per row in the block: start, value0, value1 (the key and alert codes are in their own arrays). */
-const FIELDS = 3;
+export interface WindowRowsOptions {
+  /** Rows held before a spill. */
+  blockRows?: number;
+  /** Rows per chunk of output text (what the helper thread is handed at a time). */
+  chunkRows?: number;
+  /** 2: a helper thread makes half of the text, when there are HELPER_FROM_CHUNKS chunks or more and a second core. */
+  threads?: 1 | 2;
+  /** Start making text only once the helper thread is ready (tests: so that it surely takes part). */
+  waitForHelper?: boolean;
+}
+
 const ALERT_CODES = 256;
-const OUT_BYTES = 4 << 20;
-const BOUNDS_CACHE = 4096;
-/** Bytes kept for one bounds text: two ISO instants with milliseconds and their commas take 50. */
-const BOUNDS_ROOM = 64;
+const BLOCK_ROWS = 1 << 19;
+const CHUNK_ROWS = 1 << 16;
+/** Below this many chunks, starting a thread costs more than it saves. */
+const HELPER_FROM_CHUNKS = 16;
+/** Chunks made here beyond the one being written while the helper makes that one. */
+const AHEAD = 4;
+/** First size of a chunk's text buffer (grown when a chunk needs more). */
+const TEXT_BYTES = 4 << 20;
+
+/** What the helper thread is started with (see window-rows-worker.ts). */
+export interface HelperInit {
+  text: RowText;
+  source: PieceSource;
+  items: Float64Array;
+  /** Chunk c is items[chunks[c], chunks[c + 1]). */
+  chunks: Int32Array;
+  textBytes: number;
+}
+
+export interface HelperRequest {
+  chunk: number;
+  /** A used text buffer to print into, if there is one to give. */
+  spare: ArrayBuffer | null;
+}
+
+export interface HelperReply {
+  chunk: number;
+  text: ArrayBuffer;
+  length: number;
+}
+
+interface ChunkText {
+  text: Buffer;
+  length: number;
+}
 
 export class WindowRows {
   private readonly format: WindowRowFormat;
-  private readonly digits: number;
+  private readonly capacity: number;
+  private readonly chunkRows: number;
+  private readonly threads: 1 | 2;
+  private readonly waitForHelper: boolean;
+  /**
+   * Row r is block[4r .. 4r+3] = (start, value0, value1, alert code), the
+   * values as units (value0 NaN when they are not plain numbers: their text
+   * is in `odd`). One record, not four arrays: packing reads the rows in key
+   * order, far apart, and a row's fields then share a cache line.
+   */
   private readonly block: Float64Array;
   private readonly keyOfRow: Int32Array;
-  private readonly alertOfRow: Uint8Array;
-  private readonly capacity: number;
   private size = 0;
-  /** Formatted values of rows whose units are not plain numbers (bigints), by row index in the block. */
-  private odd = new Map<number, [string, string]>();
+  /** `value0,value1` as printed, of the block's rows whose units are not plain numbers (bigints), by row. */
+  private odd = new Map<number, string>();
   private readonly keyCodes = new Map<string, number>();
   /** Key code by the caller's key number (-1 for none yet). */
   private codeOfNumber: Int32Array = new Int32Array(1024).fill(-1);
   private readonly keys: string[] = [];
-  /** Key k's `key,` text is prefixPool[prefixAt[k], prefixAt[k + 1]): one array to copy from, not a buffer per key. */
-  private prefixPool: Uint8Array = new Uint8Array(1 << 14);
-  private prefixAt: Int32Array = new Int32Array(1025);
-  /** Per key: (spill number, offset, length) in the spill file of its piece of each spill. */
+  /** Per key: (spill, offset, rows, odd-text bytes) of each of its pieces, in spill order. */
   private readonly pieces: number[][] = [];
   /** Key codes in natural order of their keys (recomputed when keys are added). */
   private order: Int32Array = new Int32Array(0);
-  /** Where each spill starts in the spill file, and where the last one ends. */
-  private readonly spillStarts: number[] = [0];
   private readonly alertTexts: string[] = [];
-  private readonly alerts: Buffer[] = [];
-  /** Window bounds text (`start,end,`) by start, cached: slot i holds that of boundsStarts[i] at boundsPool[i * BOUNDS_ROOM...], boundsLength[i] bytes. */
-  private readonly boundsStarts = new Float64Array(BOUNDS_CACHE).fill(Number.NaN);
-  private readonly boundsPool = new Uint8Array(BOUNDS_CACHE * BOUNDS_ROOM);
-  private readonly boundsLength = new Uint8Array(BOUNDS_CACHE);
   private spillDir: string | null = null;
   private spillFile: Promise<FileHandle> | null = null;
   private spillSize = 0;
+  private spills = 0;
   private writes: Array<Promise<void>> = [];
-  /** Text of the last spill, reused once its write is done. */
-  private spare: Buffer | null = null;
+  /** Bytes of the last spill, reused once its write is done. */
+  private spare: ArrayBuffer | null = null;
   count = 0;
+  /** Chunks of text the helper thread made in the last writeTo. */
+  chunksByHelper = 0;
 
-  constructor(format: WindowRowFormat, blockRows = 1 << 19) {
+  constructor(format: WindowRowFormat, options: WindowRowsOptions = {}) {
     this.format = format;
-    this.digits = format.digits;
-    this.capacity = blockRows;
-    this.block = new Float64Array(blockRows * FIELDS);
-    this.keyOfRow = new Int32Array(blockRows);
-    this.alertOfRow = new Uint8Array(blockRows);
+    this.capacity = options.blockRows ?? BLOCK_ROWS;
+    this.chunkRows = options.chunkRows ?? CHUNK_ROWS;
+    this.threads = options.threads ?? 1;
+    this.waitForHelper = options.waitForHelper ?? false;
+    this.block = new Float64Array(this.capacity * 4);
+    this.keyOfRow = new Int32Array(this.capacity);
   }
 
   /**
@@ -102,7 +153,7 @@ export class WindowRows {
     let alertCode = this.alertTexts.indexOf(alert);
     if (alertCode < 0) alertCode = this.addAlert(alert);
     const row = this.size++;
-    const o = row * FIELDS;
+    const o = row * 4;
     const block = this.block;
     block[o] = start;
     if (typeof value0 === 'number' && typeof value1 === 'number') {
@@ -110,10 +161,10 @@ export class WindowRows {
       block[o + 2] = value1;
     } else {
       block[o + 1] = Number.NaN;
-      this.odd.set(row, [formatUnits(value0, this.format.digits), formatUnits(value1, this.format.digits)]);
+      this.odd.set(row, `${formatUnits(value0, this.format.digits)},${formatUnits(value1, this.format.digits)}`);
     }
+    block[o + 3] = alertCode;
     this.keyOfRow[row] = keyCode;
-    this.alertOfRow[row] = alertCode;
     this.count++;
     return this.size === this.capacity ? this.spill() : undefined;
   }
@@ -122,21 +173,14 @@ export class WindowRows {
     const code = this.keys.length;
     this.keyCodes.set(key, code);
     this.keys.push(key);
-    const prefix = Buffer.from(`${key},`, 'latin1');
-    const at = this.prefixAt[code]!;
-    if (code + 2 > this.prefixAt.length) this.prefixAt = grownArray(this.prefixAt, code + 2);
-    if (at + prefix.length > this.prefixPool.length) this.prefixPool = grownArray(this.prefixPool, at + prefix.length);
-    this.prefixPool.set(prefix, at);
-    this.prefixAt[code + 1] = at + prefix.length;
     this.pieces.push([]);
     return code;
   }
 
   private addAlert(alert: string): number {
-    const code = this.alerts.length;
+    const code = this.alertTexts.length;
     if (code >= ALERT_CODES) throw new RangeError('too many distinct alert texts');
     this.alertTexts.push(alert);
-    this.alerts.push(Buffer.from(`${alert}\n`, 'latin1'));
     return code;
   }
 
@@ -153,48 +197,6 @@ export class WindowRows {
     return { firstRow, order };
   }
 
-  /**
-   * Formats the rows order[from, to) of key k into text[at...] while they
-   * fit (each row is given room for its longest form); returns the index of
-   * the first row not written and the position after the text written.
-   */
-  private formatRows(k: number, order: Int32Array, from: number, to: number, text: Buffer, at: number): [number, number] {
-    const { block, digits, alertOfRow, alerts, boundsPool, boundsLength } = this;
-    const prefixPool = this.prefixPool;
-    const prefixFrom = this.prefixAt[k]!;
-    const prefixLength = this.prefixAt[k + 1]! - prefixFrom;
-    const room = text.length;
-    let i = from;
-    for (; i < to; i++) {
-      const row = order[i]!;
-      const o = row * FIELDS;
-      const slot = this.boundsSlot(block[o]!);
-      const boundsFrom = slot * BOUNDS_ROOM;
-      const boundsTo = boundsFrom + boundsLength[slot]!;
-      const alert = alerts[alertOfRow[row]!]!;
-      if (at + prefixLength + BOUNDS_ROOM + 2 * MAX_NUMBER_BYTES + 2 + alert.length > room) break;
-      // Byte loops from two long-lived arrays: for a few bytes, faster than `set`.
-      for (let j = prefixFrom, end = prefixFrom + prefixLength; j < end; j++) text[at++] = prefixPool[j]!;
-      for (let j = boundsFrom; j < boundsTo; j++) text[at++] = boundsPool[j]!;
-      const value0 = block[o + 1]!;
-      if (value0 === value0) {
-        at = writeUnits(text, at, value0, digits);
-        text[at++] = 44;
-        at = writeUnits(text, at, block[o + 2]!, digits);
-      } else {
-        const [a, b] = this.odd.get(row)!;
-        at += text.write(`${a},${b}`, at, 'latin1');
-      }
-      text[at++] = 44;
-      if (alert.length === 1) {
-        text[at++] = 10; // no alert: just the line break
-      } else {
-        at = copyInto(text, at, alert);
-      }
-    }
-    return [i, at];
-  }
-
   /** Key codes in natural order of the keys. */
   private naturalOrder(): Int32Array {
     if (this.order.length !== this.keys.length) {
@@ -204,61 +206,80 @@ export class WindowRows {
     return this.order;
   }
 
-  /** Formats the whole block, keys in natural order, into one text buffer; `ends[k]` is where key k's text ends. */
-  private formatBlock(): { text: Buffer; ends: Int32Array } {
+  /**
+   * The block as pieces, keys in natural order, recorded as spill number
+   * `spill` at `position` on; empties the block. In a SharedArrayBuffer
+   * when `shared` (the last block, read by the helper thread too).
+   */
+  private packBlock(spill: number, position: number, shared: boolean): Uint8Array {
     const { firstRow, order } = this.sortBlock();
-    let text = this.spare ?? Buffer.allocUnsafe(this.size * 64);
-    this.spare = null;
-    const ends = new Int32Array(this.keys.length);
-    let at = 0;
-    for (const k of this.naturalOrder()) {
-      let i = firstRow[k]!;
-      for (;;) {
-        [i, at] = this.formatRows(k, order, i, firstRow[k + 1]!, text, at);
-        if (i === firstRow[k + 1]) break;
-        text = grown(text, at, at + 4096);
+    const natural = this.naturalOrder();
+    let oddOf: Map<number, Buffer> | null = null;
+    if (this.odd.size > 0) {
+      oddOf = new Map();
+      for (const k of natural) {
+        const rows: Array<[number, string]> = [];
+        for (let i = firstRow[k]!; i < firstRow[k + 1]!; i++) {
+          const text = this.odd.get(order[i]!);
+          if (text !== undefined) rows.push([i - firstRow[k]!, text]);
+        }
+        if (rows.length > 0) oddOf.set(k, oddTextBytes(rows));
       }
-      ends[k] = at;
+    }
+    let total = 0;
+    for (const k of natural) {
+      const rows = firstRow[k + 1]! - firstRow[k]!;
+      if (rows > 0) total += pieceBytes(rows, oddOf?.get(k)?.length ?? 0);
+    }
+    let buffer: ArrayBuffer | SharedArrayBuffer;
+    if (shared) {
+      buffer = new SharedArrayBuffer(total);
+    } else {
+      buffer = this.spare !== null && this.spare.byteLength >= total ? this.spare : new ArrayBuffer(total);
+      this.spare = null;
+    }
+    const f64 = new Float64Array(buffer, 0, total >> 3);
+    const u8 = new Uint8Array(buffer, 0, total);
+    const block = this.block;
+    let at = 0;
+    for (const k of natural) {
+      const from = firstRow[k]!;
+      const rows = firstRow[k + 1]! - from;
+      if (rows === 0) continue;
+      const w = at >> 3;
+      const codes = at + rows * 24;
+      for (let i = 0; i < rows; i++) {
+        const o = order[from + i]! * 4;
+        f64[w + i] = block[o]!;
+        f64[w + rows + i] = block[o + 1]!;
+        f64[w + 2 * rows + i] = block[o + 2]!;
+        u8[codes + i] = block[o + 3]!;
+      }
+      const odd = oddOf?.get(k);
+      if (odd) u8.set(odd, codes + rows);
+      const oddBytes = odd?.length ?? 0;
+      this.pieces[k]!.push(spill, position + at, rows, oddBytes);
+      at += pieceBytes(rows, oddBytes);
     }
     this.size = 0;
     this.odd = new Map();
-    return { text, ends };
-  }
-
-  /** The cache slot holding the bounds text of the window starting at `start` (filled if need be). */
-  private boundsSlot(start: number): number {
-    // A direct-mapped cache by second: a key's rows run through consecutive windows, and every key through the same ones.
-    const i = Math.floor(start / 1000) & (BOUNDS_CACHE - 1);
-    if (this.boundsStarts[i] === start) return i;
-    const bounds = Buffer.from(`${this.format.bounds(start)},`, 'latin1');
-    if (bounds.length > BOUNDS_ROOM) throw new RangeError(`window bounds text longer than ${BOUNDS_ROOM} bytes`);
-    this.boundsPool.set(bounds, i * BOUNDS_ROOM);
-    this.boundsLength[i] = bounds.length;
-    this.boundsStarts[i] = start;
-    return i;
+    return u8;
   }
 
   /**
-   * Formats the block and appends it to the spill file. Formatting is done at
+   * Packs the block and appends it to the spill file. Packing is done at
    * once, so rows added while the write is under way (the caller need not
    * wait) go to the emptied block and a later spill.
    */
   private spill(): Promise<void> {
-    const { text, ends } = this.formatBlock();
     const position = this.spillSize;
-    const spill = this.spillStarts.length - 1;
-    let from = 0;
-    for (const k of this.naturalOrder()) {
-      if (ends[k]! > from) this.pieces[k]!.push(spill, position + from, ends[k]! - from);
-      from = ends[k]!;
-    }
-    this.spillSize += from;
-    this.spillStarts.push(this.spillSize);
+    const bytes = this.packBlock(this.spills++, position, false);
+    this.spillSize += bytes.length;
     const write = (async () => {
       const file = await this.openSpillFile();
       let done = 0;
-      while (done < from) done += (await file.write(text, done, from - done, position + done)).bytesWritten;
-      this.spare = text;
+      while (done < bytes.length) done += (await file.write(bytes, done, bytes.length - done, position + done)).bytesWritten;
+      this.spare = bytes.buffer as ArrayBuffer;
     })();
     // Awaited by the caller later (writing overlaps reading) or by writeTo/discard; until then a failure is not unhandled.
     write.catch(() => {});
@@ -274,56 +295,116 @@ export class WindowRows {
     return this.spillFile;
   }
 
+  /** Every piece in output order (keys in natural order, each key's pieces in spill order), ITEM numbers each. */
+  private outputItems(): Float64Array {
+    let n = 0;
+    for (const pieces of this.pieces) n += pieces.length / 4;
+    const items = new Float64Array(n * ITEM);
+    let o = 0;
+    for (const k of this.naturalOrder()) {
+      const pieces = this.pieces[k]!;
+      for (let p = 0; p < pieces.length; p += 4, o += ITEM) {
+        items[o] = k;
+        items[o + 1] = pieces[p]!;
+        items[o + 2] = pieces[p + 1]!;
+        items[o + 3] = pieces[p + 2]!;
+        items[o + 4] = pieces[p + 3]!;
+      }
+    }
+    return items;
+  }
+
+  /** Splits the items into chunks of about chunkRows rows: chunk c is items[chunks[c], chunks[c + 1]). */
+  private chunksOf(items: Float64Array): Int32Array {
+    const bounds = [0];
+    let rows = 0;
+    const n = items.length / ITEM;
+    for (let j = 0; j < n; j++) {
+      rows += items[j * ITEM + 3]!;
+      if (rows >= this.chunkRows && j + 1 < n) {
+        bounds.push(j + 1);
+        rows = 0;
+      }
+    }
+    if (n > 0) bounds.push(n);
+    return Int32Array.from(bounds);
+  }
+
   /**
    * Writes every row, keys in natural order, to `out`; removes the spill
-   * file. Each key's spilled pieces are copied (every spill is read in
-   * order through a buffer of its own) and its rows still in the block
-   * formatted after them, into one output buffer written whenever full.
+   * file. The text is made chunk by chunk, here and (for a large output
+   * with `threads: 2`) in a helper thread, and written in order.
    */
   async writeTo(out: FileWriter): Promise<void> {
+    let helper: TextHelper | null = null;
     try {
       await Promise.all(this.writes);
       this.writes = [];
       this.spare = null;
-      const file = this.spillFile ? await this.spillFile : null;
-      const { firstRow, order } = this.sortBlock();
-      const spills = this.spillStarts.length - 1;
-      const readers = Array.from({ length: spills }, (_, j) => new SpillReader(file!, this.spillStarts[j]!, this.spillStarts[j + 1]!, Math.max(64 << 10, Math.min(1 << 20, (32 << 20) / spills))));
-      // Two buffers: one is filled while the other is being written.
-      let buffer = Buffer.allocUnsafe(OUT_BYTES);
-      let other = Buffer.allocUnsafe(OUT_BYTES);
-      let writing: Promise<void> = Promise.resolve();
-      let used = 0;
-      const flush = async (): Promise<void> => {
-        await writing;
-        if (used > 0) {
-          writing = out.writeBytes(buffer.subarray(0, used));
-          // Awaited at the next flush; until then a failure must not count as unhandled.
-          writing.catch(() => {});
-        }
-        [buffer, other] = [other, buffer];
-        used = 0;
-      };
-      for (const k of this.naturalOrder()) {
-        const pieces = this.pieces[k]!;
-        for (let p = 0; p < pieces.length; p += 3) {
-          const length = pieces[p + 2]!;
-          if (used + length > buffer.length) await flush();
-          if (length > buffer.length) buffer = Buffer.allocUnsafe(length);
-          readers[pieces[p]!]!.copy(buffer, used, pieces[p + 1]!, length);
-          used += length;
-        }
-        let i = firstRow[k]!;
-        const to = firstRow[k + 1]!;
-        while (i < to) {
-          [i, used] = this.formatRows(k, order, i, to, buffer, used);
-          if (i < to) await flush();
-        }
+      const fd = this.spillFile ? (await this.spillFile).fd : -1;
+      const memoryStart = this.spillSize;
+      const memory = this.size > 0 ? this.packBlock(this.spills, memoryStart, true) : null;
+      const items = this.outputItems();
+      const chunks = this.chunksOf(items);
+      const chunkCount = chunks.length - 1;
+      const text: RowText = { digits: this.format.digits, size: this.format.size, slide: this.format.slide, kind: this.format.timeKind(), keys: this.keys, alerts: this.alertTexts };
+      const source: PieceSource = { fd, memory, memoryStart };
+      const formatter = new PieceFormatter(text);
+      if (this.threads === 2 && chunkCount >= HELPER_FROM_CHUNKS && availableParallelism() >= 2) {
+        helper = new TextHelper({ text, source, items, chunks, textBytes: TEXT_BYTES });
       }
-      await flush();
+
+      // Chunk c's text, once claimed (by this thread or the helper); `made[c]` once it is there.
+      const results: Array<Promise<ChunkText> | undefined> = new Array(chunkCount);
+      const made = new Uint8Array(chunkCount);
+      const free: ArrayBuffer[] = [];
+      let claimed = 0;
+      // The helper keeps two chunks in hand (one made while the other travels), claimed once it has started.
+      // A helper that fails leaves its chunks to this thread (the text is the same, only later).
+      const lanes = helper === null ? [] : [0, 1].map(async () => {
+        try {
+          await helper!.ready;
+          while (claimed < chunkCount) {
+            const c = claimed++;
+            const result = helper!.format(c, free.pop() ?? null);
+            results[c] = result;
+            await result;
+            made[c] = 1;
+            this.chunksByHelper++;
+          }
+        } catch {
+          // Its chunk's result rejects too: the loop below makes that chunk itself.
+        }
+      });
+      if (helper !== null && this.waitForHelper) {
+        await helper.ready;
+        // Both lanes have claimed their first chunks once their `ready` continuations have run.
+        await new Promise<void>((resolve) => setImmediate(resolve));
+      }
+      let writing: Promise<void> = Promise.resolve();
+      for (let c = 0; c < chunkCount; c++) {
+        // Unclaimed: make it here. Being made by the helper: make later ones here meanwhile (a few).
+        while (results[c] === undefined || (made[c] === 0 && claimed < chunkCount && claimed - c < AHEAD)) {
+          const own = claimed++;
+          const result = formatter.format(items, chunks[own]!, chunks[own + 1]!, source, textBuffer(free.pop(), TEXT_BYTES));
+          results[own] = Promise.resolve(result);
+          made[own] = 1;
+          // Lets the helper's replies in.
+          if (helper !== null) await new Promise<void>((resolve) => setImmediate(resolve));
+        }
+        const { text: chunkText, length } = (await results[c]!.catch(() => null)) ?? formatter.format(items, chunks[c]!, chunks[c + 1]!, source, textBuffer(null, TEXT_BYTES));
+        results[c] = undefined;
+        await writing;
+        writing = out.writeBytes(chunkText.subarray(0, length)).then(() => {
+          free.push(chunkText.buffer as ArrayBuffer);
+        });
+        // Awaited before the next write; until then a failure must not count as unhandled.
+        writing.catch(() => {});
+      }
       await writing;
-      this.size = 0;
+      await Promise.all(lanes);
     } finally {
+      await helper?.close();
       await this.discard();
     }
   }
@@ -339,109 +420,50 @@ export class WindowRows {
   }
 }
 
-/**
- * Reads one spill of the spill file front to back through a buffer: pieces
- * are asked for in increasing offsets. Reads are synchronous: this is the
- * batch job's last phase, its event loop has nothing else to serve, and a
- * round trip through the thread pool per read cost more than the read
- * (~160 ms for the 225 MB of 10 M input rows, against ~20 ms).
- */
-class SpillReader {
-  private readonly fd: number;
-  private readonly end: number;
-  private readonly buffer: Buffer;
-  /** The buffer holds the file's bytes [at, at + size). */
-  private at: number;
-  private size = 0;
+/** The helper thread, as the main thread sees it: chunks asked for by number, their text handed back. */
+class TextHelper {
+  private readonly worker: Worker;
+  private readonly waiting = new Map<number, { resolve: (text: ChunkText) => void; reject: (error: Error) => void }>();
+  private failure: Error | null = null;
+  readonly ready: Promise<void>;
 
-  constructor(file: FileHandle, start: number, end: number, bufferBytes: number) {
-    this.fd = file.fd;
-    this.at = start;
-    this.end = end;
-    this.buffer = Buffer.allocUnsafe(Math.min(bufferBytes, end - start));
-  }
-
-  /** Copies the file's bytes [offset, offset + length) to target[into...]. */
-  copy(target: Buffer, into: number, offset: number, length: number): void {
-    if (offset < this.at || offset + length > this.at + this.size) {
-      if (length > this.buffer.length) {
-        readFully(this.fd, target, into, length, offset);
+  constructor(init: HelperInit) {
+    this.worker = startWorker(new URL('./window-rows-worker.ts', import.meta.url), init);
+    let started: () => void = () => {};
+    this.ready = new Promise<void>((resolve, reject) => {
+      started = resolve;
+      this.worker.once('error', reject);
+    });
+    // Nothing may wait on `ready` if the main thread finished alone: not an unhandled rejection then.
+    this.ready.catch(() => {});
+    this.worker.on('message', (message: HelperReply | 'ready') => {
+      if (message === 'ready') {
+        started();
         return;
       }
-      const size = Math.min(this.buffer.length, this.end - offset);
-      readFully(this.fd, this.buffer, 0, size, offset);
-      this.at = offset;
-      this.size = size;
-    }
-    this.buffer.copy(target, into, offset - this.at, offset - this.at + length);
+      const waiter = this.waiting.get(message.chunk);
+      this.waiting.delete(message.chunk);
+      waiter?.resolve({ text: Buffer.from(message.text), length: message.length });
+    });
+    const fail = (error: Error): void => {
+      this.failure ??= error;
+      for (const waiter of this.waiting.values()) waiter.reject(error);
+      this.waiting.clear();
+    };
+    this.worker.on('error', fail);
+    this.worker.on('exit', (code) => fail(new Error(`the text helper thread stopped (exit code ${code})`)));
   }
-}
 
-function readFully(fd: number, buffer: Buffer, at: number, length: number, position: number): void {
-  let done = 0;
-  while (done < length) {
-    const bytesRead = readSync(fd, buffer, at + done, length - done, position + done);
-    if (bytesRead === 0) throw new Error('spill file shorter than written');
-    done += bytesRead;
+  format(chunk: number, spare: ArrayBuffer | null): Promise<ChunkText> {
+    if (this.failure) return Promise.reject(this.failure);
+    const result = new Promise<ChunkText>((resolve, reject) => this.waiting.set(chunk, { resolve, reject }));
+    const request: HelperRequest = { chunk, spare };
+    this.worker.postMessage(request, spare ? [spare] : []);
+    return result;
   }
-}
 
-function grown(text: Buffer, used: number, needed: number): Buffer {
-  const bigger = Buffer.allocUnsafe(Math.max(text.length * 2, needed));
-  text.copy(bigger, 0, 0, used);
-  return bigger;
-}
-
-/** Copies `bytes` to text[at...]; returns the position after them. A loop: for a few bytes, `set` costs more. */
-function copyInto(text: Buffer, at: number, bytes: Buffer): number {
-  const n = bytes.length;
-  if (n > 64) {
-    text.set(bytes, at);
-    return at + n;
+  async close(): Promise<void> {
+    this.worker.removeAllListeners();
+    await this.worker.terminate();
   }
-  for (let i = 0; i < n; i++) text[at + i] = bytes[i]!;
-  return at + n;
-}
-
-/** Room for one number as formatUnits prints it. */
-const MAX_NUMBER_BYTES = 40;
-const POW10 = [1, 10, 100, 1000, 10_000, 100_000, 1_000_000];
-
-/**
- * Writes formatUnits(units, scale) for a number `units` at bytes[at];
- * returns the position after it. Values below 2^31 are done in int32
- * arithmetic (`%` on doubles is a call to fmod), others by formatUnits.
- */
-function writeUnits(bytes: Buffer, at: number, units: number, scale: number): number {
-  if (!(units >= 0 && units < 2 ** 31) || scale > 6) return at + bytes.write(formatUnits(units, scale), at, 'latin1');
-  const pow = POW10[scale]!;
-  const whole = units | 0;
-  let int = (whole / pow) | 0;
-  let frac = whole - int * pow;
-  // Integer part: count its digits, then write them from the last.
-  let digits = 1;
-  for (let p = 10; p <= int; p *= 10) digits++;
-  for (let i = at + digits - 1; i >= at; i--) {
-    const q = (int / 10) | 0;
-    bytes[i] = 48 + int - q * 10;
-    int = q;
-  }
-  at += digits;
-  bytes[at++] = 46;
-  if (frac === 0) {
-    bytes[at++] = 48;
-    return at;
-  }
-  // The fraction without trailing zeros, left-padded with zeros to its width.
-  let width = scale;
-  for (let q = (frac / 10) | 0; frac === q * 10; q = (frac / 10) | 0) {
-    frac = q;
-    width--;
-  }
-  for (let i = at + width - 1; i >= at; i--) {
-    const q = (frac / 10) | 0;
-    bytes[i] = 48 + frac - q * 10;
-    frac = q;
-  }
-  return at + width;
 }

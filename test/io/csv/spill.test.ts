@@ -6,47 +6,54 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { FileWriter } from '../../../src/io/csv/file-writer.ts';
 import { WindowRows } from '../../../src/io/csv/window-rows.ts';
 import { formatUnits } from '../../../src/engine/decimal.ts';
+import { formatInstant } from '../../../src/engine/time.ts';
 import { compareNatural } from '../../../src/engine/natural-order.ts';
 import { SortedRows } from '../../../src/io/csv/sorted-rows.ts';
 
 const spillDirs = () => readdirSync(tmpdir()).filter((n) => n.startsWith('streamwatch-rows-') || n.startsWith('streamwatch-sort-')).length;
 
-test('WindowRows: concurrent spills keep every row once, keys in natural order, rows in arrival order, values as formatUnits prints them', async () => {
-  const dir = mkdtempSync(join(tmpdir(), 'sw-spill-'));
-  try {
-    const before = spillDirs();
-    const rows = new WindowRows({ digits: 2, bounds: (start) => `${start},${start + 30}` }, 64);
-    const pending: Array<Promise<void>> = [];
-    const keys = ['s_10', 's_2', 'a', 's_1', 'b.c:d-e', 's_02', 's_3'];
-    const alerts = ['', 'High CPU + Memory stress', 'CPU spike suspected'];
-    // Values of every shape: whole, one and two decimals, zero, negative, beyond 2^40, bigint.
-    const values: Array<number | bigint> = [0, 5, 50, 1234, 4532, 100000, -25, 2 ** 45 + 1, 12345678901234567890n];
-    const expected = new Map<string, string[]>(keys.map((k) => [k, []]));
-    for (let i = 0; i < 2000; i++) {
-      const key = keys[i % keys.length]!;
-      const [v0, v1] = [values[i % values.length]!, values[(i * 7) % values.length]!];
-      const alert = alerts[i % alerts.length]!;
-      const p = rows.add(key, i, v0, v1, alert);
-      if (p) pending.push(p);
-      expected.get(key)!.push(`${key},${i},${i + 30},${formatUnits(v0, 2)},${formatUnits(v1, 2)},${alert}`);
+for (const threads of [1, 2] as const) {
+  test(`WindowRows (threads ${threads}): concurrent spills keep every row once, keys in natural order, rows in arrival order, values as formatUnits prints them`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-spill-'));
+    try {
+      const before = spillDirs();
+      // Small blocks and chunks, so that there are many spills and (threads 2) the helper thread makes part of the text.
+      const rows = new WindowRows({ digits: 2, size: 30_000, slide: 10_000, timeKind: () => 'time-of-day' }, { blockRows: 64, chunkRows: 16, threads, waitForHelper: true });
+      const pending: Array<Promise<void>> = [];
+      const keys = ['s_10', 's_2', 'a', 's_1', 'b.c:d-e', 's_02', 's_3'];
+      const alerts = ['', 'High CPU + Memory stress', 'CPU spike suspected'];
+      // Values of every shape: whole, one and two decimals, zero, negative, beyond 2^40, bigint.
+      const values: Array<number | bigint> = [0, 5, 50, 1234, 4532, 100000, -25, 2 ** 45 + 1, 12345678901234567890n];
+      const expected = new Map<string, string[]>(keys.map((k) => [k, []]));
+      for (let i = 0; i < 2000; i++) {
+        const key = keys[i % keys.length]!;
+        const [v0, v1] = [values[i % values.length]!, values[(i * 7) % values.length]!];
+        const alert = alerts[i % alerts.length]!;
+        const start = i * 10_000;
+        const p = rows.add(key, start, v0, v1, alert);
+        if (p) pending.push(p);
+        expected.get(key)!.push(`${key},${formatInstant(start, 'time-of-day')},${formatInstant(start + 30_000, 'time-of-day')},${formatUnits(v0, 2)},${formatUnits(v1, 2)},${alert}`);
+      }
+      assert.ok(pending.length > 10, 'spilled several times');
+      assert.equal(rows.count, 2000);
+      const out = await FileWriter.create(join(dir, 'out.csv'));
+      await rows.writeTo(out);
+      await out.close();
+      const lines = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n');
+      assert.deepEqual(lines, [...keys].sort(compareNatural).flatMap((k) => expected.get(k)!));
+      assert.equal(spillDirs(), before, 'spill directory removed');
+      if (threads === 2 && availableParallelism() >= 2) assert.ok(rows.chunksByHelper > 0, 'the helper thread made some of the text');
+      else assert.equal(rows.chunksByHelper, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
-    assert.ok(pending.length > 10, 'spilled several times');
-    assert.equal(rows.count, 2000);
-    const out = await FileWriter.create(join(dir, 'out.csv'));
-    await rows.writeTo(out);
-    await out.close();
-    const lines = readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n');
-    assert.deepEqual(lines, [...keys].sort(compareNatural).flatMap((k) => expected.get(k)!));
-    assert.equal(spillDirs(), before, 'spill directory removed');
-  } finally {
-    rmSync(dir, { recursive: true, force: true });
-  }
-});
+  });
+}
 
 test('SortedRows: concurrent spills keep every row once, sorted', async () => {
   const dir = mkdtempSync(join(tmpdir(), 'sw-spill-'));
