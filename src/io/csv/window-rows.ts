@@ -53,13 +53,13 @@ export interface WindowRowsOptions {
 
 const ALERT_CODES = 256;
 const BLOCK_ROWS = 1 << 19;
-const CHUNK_ROWS = 1 << 16;
+const CHUNK_ROWS = 1 << 15;
 /** Below this many chunks, starting a thread costs more than it saves. */
-const HELPER_FROM_CHUNKS = 16;
+const HELPER_FROM_CHUNKS = 32;
 /** Chunks made here beyond the one being written while the helper makes that one. */
 const AHEAD = 4;
 /** First size of a chunk's text buffer (grown when a chunk needs more). */
-const TEXT_BYTES = 4 << 20;
+const TEXT_BYTES = 2 << 20;
 
 /** What the helper thread is started with (see window-rows-worker.ts). */
 export interface HelperInit {
