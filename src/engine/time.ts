@@ -106,19 +106,25 @@ export function parseTime(text: string): ParsedTime | null {
  * was. In both cases this is the candidate day closest to the latest instant.
  */
 export class DayRollover {
-  latest = Number.NEGATIVE_INFINITY;
+  private latest = Number.NEGATIVE_INFINITY;
+  /** Start of the day `latest` falls in (kept, not divided out per row: the latest instant changes far less often than rows come). */
+  private latestDayStart = 0;
 
   place(msOfDay: number): number {
     if (this.latest === Number.NEGATIVE_INFINITY) {
-      this.latest = msOfDay;
+      this.advance(msOfDay);
       return msOfDay;
     }
-    const latestDayStart = Math.floor(this.latest / DAY_MS) * DAY_MS;
-    let instant = latestDayStart + msOfDay;
+    let instant = this.latestDayStart + msOfDay;
     if (instant < this.latest - HALF_DAY_MS) instant += DAY_MS;
     else if (instant > this.latest + HALF_DAY_MS) instant -= DAY_MS;
-    if (instant > this.latest) this.latest = instant;
+    if (instant > this.latest) this.advance(instant);
     return instant;
+  }
+
+  private advance(latest: number): void {
+    this.latest = latest;
+    this.latestDayStart = Math.floor(latest / DAY_MS) * DAY_MS;
   }
 
   snapshot(): number {
@@ -127,7 +133,12 @@ export class DayRollover {
 
   restore(latest: number | null): void {
     // JSON turns -Infinity into null.
-    this.latest = latest ?? Number.NEGATIVE_INFINITY;
+    if (latest === null || latest === Number.NEGATIVE_INFINITY) {
+      this.latest = Number.NEGATIVE_INFINITY;
+      this.latestDayStart = 0;
+    } else {
+      this.advance(latest);
+    }
   }
 }
 

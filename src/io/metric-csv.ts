@@ -191,10 +191,18 @@ export class MetricRowParser {
   private scanUsual(bytes: Buffer, pos: number): number {
     const row = this.row;
     const timeStart = pos;
-    let c = bytes[pos]!;
-    while (c !== COMMA && c !== NEWLINE && c !== QUOTE) c = bytes[++pos]!;
-    if (c !== COMMA) return -1;
-    const msOfDay = timeOfDayBytes(bytes, timeStart, pos);
+    let c = 0;
+    let msOfDay: number;
+    if (bytes[pos + 8] === COMMA && pos + 8 < bytes.length) {
+      // The usual `HH:MM:SS,`: read at fixed places, no scan for the comma (any other byte there fails the check).
+      msOfDay = timeOfDayBytes(bytes, pos, pos + 8);
+      pos += 8;
+    } else {
+      c = bytes[pos]!;
+      while (c !== COMMA && c !== NEWLINE && c !== QUOTE) c = bytes[++pos]!;
+      if (c !== COMMA) return -1;
+      msOfDay = timeOfDayBytes(bytes, timeStart, pos);
+    }
     if (msOfDay < 0) return -1;
     const idStart = ++pos;
     const ids = this.serverIds;

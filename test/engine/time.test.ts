@@ -1,5 +1,6 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import fc from 'fast-check';
 import { DayRollover, formatIso, formatTimeOfDay, parseTime, parseTimeOfDay } from '../../src/engine/time.ts';
 
 test('times of day, ISO instants and epoch seconds parse; garbage does not', () => {
@@ -27,6 +28,34 @@ test('midnight rollover: a time more than 12 h earlier than the latest is on the
   r2.place(parseTimeOfDay('20:00:00'));
   assert.equal(r2.place(parseTimeOfDay('08:00:00')), parseTimeOfDay('08:00:00'));
   assert.equal(r2.place(parseTimeOfDay('07:59:59')), 86_400_000 + parseTimeOfDay('07:59:59'));
+});
+
+test('midnight rollover: the same as its rule written out, across days; a rollover restored from a snapshot goes on the same', () => {
+  const DAY = 86_400_000;
+  fc.assert(
+    fc.property(fc.array(fc.integer({ min: 0, max: DAY - 1 }), { minLength: 1, maxLength: 60 }), fc.nat(60), (times, cut) => {
+      const r = new DayRollover();
+      let latest = Number.NEGATIVE_INFINITY;
+      let restored: DayRollover | null = null;
+      times.forEach((ms, i) => {
+        // The rule: of the candidate days, the instant closest to the latest one (12 h either way).
+        let expected = ms;
+        if (latest !== Number.NEGATIVE_INFINITY) {
+          expected = Math.floor(latest / DAY) * DAY + ms;
+          if (expected < latest - DAY / 2) expected += DAY;
+          else if (expected > latest + DAY / 2) expected -= DAY;
+        }
+        if (i === cut) {
+          restored = new DayRollover();
+          restored.restore(JSON.parse(JSON.stringify(r.snapshot())) as number | null);
+        }
+        assert.equal(r.place(ms), expected);
+        if (restored) assert.equal(restored.place(ms), expected);
+        latest = Math.max(latest, expected);
+      });
+    }),
+    { numRuns: 500 },
+  );
 });
 
 test('formatting', () => {
