@@ -56,12 +56,17 @@ export class FileWriter {
   /** Writes bytes that already end with their newline(s), after what is pending. */
   async writeBytes(bytes: Buffer): Promise<void> {
     await this.flush();
+    await this.writeAll(bytes);
+    this.syncSoon(bytes.length);
+  }
+
+  /** Writes all of `bytes` (a write may take fewer than it was given). */
+  private async writeAll(bytes: Uint8Array): Promise<void> {
     try {
-      await this.handle.write(bytes);
+      for (let done = 0; done < bytes.length; ) done += (await this.handle.write(bytes, done, bytes.length - done)).bytesWritten;
     } catch (error) {
       throw outputError(this.path, error);
     }
-    this.syncSoon(bytes.length);
   }
 
   /**
@@ -87,11 +92,7 @@ export class FileWriter {
     const text = this.pending;
     this.pending = '';
     const bytes = Buffer.from(text, this.encoding);
-    try {
-      await this.handle.write(bytes);
-    } catch (error) {
-      throw outputError(this.path, error);
-    }
+    await this.writeAll(bytes);
     this.syncSoon(bytes.length);
   }
 

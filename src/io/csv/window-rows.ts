@@ -49,6 +49,8 @@ export interface WindowRowsOptions {
   threads?: 1 | 2;
   /** Start making text only once the helper thread is ready (tests: so that it surely takes part). */
   waitForHelper?: boolean;
+  /** The helper thread's module (tests give one that fails). */
+  helperModule?: URL;
 }
 
 const ALERT_CODES = 256;
@@ -94,6 +96,7 @@ export class WindowRows {
   private readonly chunkRows: number;
   private readonly threads: 1 | 2;
   private readonly waitForHelper: boolean;
+  private readonly helperModule: URL;
   /**
    * Row r is block[4r .. 4r+3] = (start, value0, value1, alert code), the
    * values as units (value0 NaN when they are not plain numbers: their text
@@ -131,6 +134,7 @@ export class WindowRows {
     this.chunkRows = options.chunkRows ?? CHUNK_ROWS;
     this.threads = options.threads ?? 1;
     this.waitForHelper = options.waitForHelper ?? false;
+    this.helperModule = options.helperModule ?? new URL('./window-rows-worker.ts', import.meta.url);
     this.block = new Float64Array(this.capacity * 4);
     this.keyOfRow = new Int32Array(this.capacity);
   }
@@ -337,6 +341,7 @@ export class WindowRows {
    */
   async writeTo(out: FileWriter): Promise<void> {
     let helper: TextHelper | null = null;
+    this.chunksByHelper = 0;
     try {
       await Promise.all(this.writes);
       this.writes = [];
@@ -351,7 +356,7 @@ export class WindowRows {
       const source: PieceSource = { fd, memory, memoryStart };
       const formatter = new PieceFormatter(text);
       if (this.threads === 2 && chunkCount >= HELPER_FROM_CHUNKS && availableParallelism() >= 2) {
-        helper = new TextHelper({ text, source, items, chunks, textBytes: TEXT_BYTES });
+        helper = new TextHelper(this.helperModule, { text, source, items, chunks, textBytes: TEXT_BYTES });
       }
 
       // Chunk c's text, once claimed (by this thread or the helper); `made[c]` once it is there.
@@ -377,7 +382,7 @@ export class WindowRows {
         }
       });
       if (helper !== null && this.waitForHelper) {
-        await helper.ready;
+        await helper.ready.catch(() => {});
         // Both lanes have claimed their first chunks once their `ready` continuations have run.
         await new Promise<void>((resolve) => setImmediate(resolve));
       }
@@ -427,12 +432,13 @@ class TextHelper {
   private failure: Error | null = null;
   readonly ready: Promise<void>;
 
-  constructor(init: HelperInit) {
-    this.worker = startWorker(new URL('./window-rows-worker.ts', import.meta.url), init);
+  constructor(module: URL, init: HelperInit) {
+    this.worker = startWorker(module, init);
     let started: () => void = () => {};
+    let notStarted: (error: Error) => void = () => {};
     this.ready = new Promise<void>((resolve, reject) => {
       started = resolve;
-      this.worker.once('error', reject);
+      notStarted = reject;
     });
     // Nothing may wait on `ready` if the main thread finished alone: not an unhandled rejection then.
     this.ready.catch(() => {});
@@ -445,8 +451,10 @@ class TextHelper {
       this.waiting.delete(message.chunk);
       waiter?.resolve({ text: Buffer.from(message.text), length: message.length });
     });
+    // An error or an exit, before or after starting: whoever waits is told (a rejected `ready` once started is ignored).
     const fail = (error: Error): void => {
       this.failure ??= error;
+      notStarted(error);
       for (const waiter of this.waiting.values()) waiter.reject(error);
       this.waiting.clear();
     };

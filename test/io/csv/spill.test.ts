@@ -70,3 +70,30 @@ test('SortedRows: concurrent spills keep every row once, sorted', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 });
+
+for (const fixture of ['helper-exits.ts', 'helper-fails.ts']) {
+  test(`WindowRows: a text helper thread that fails (${fixture}) leaves its chunks to the main thread; every row comes out once, in order`, async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sw-spill-'));
+    try {
+      const rows = new WindowRows(
+        { digits: 2, size: 30_000, slide: 10_000, timeKind: () => 'time-of-day' },
+        { blockRows: 64, chunkRows: 16, threads: 2, waitForHelper: true, helperModule: new URL(`./fixtures/${fixture}`, import.meta.url) },
+      );
+      const keys = ['s_10', 's_2', 's_1'];
+      const expected = new Map<string, string[]>(keys.map((k) => [k, []]));
+      for (let i = 0; i < 1500; i++) {
+        const key = keys[i % keys.length]!;
+        const start = i * 10_000;
+        await rows.add(key, start, i, 2 * i, '');
+        expected.get(key)!.push(`${key},${formatInstant(start, 'time-of-day')},${formatInstant(start + 30_000, 'time-of-day')},${formatUnits(i, 2)},${formatUnits(2 * i, 2)},`);
+      }
+      const out = await FileWriter.create(join(dir, 'out.csv'));
+      await rows.writeTo(out);
+      await out.close();
+      assert.deepEqual(readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n'), [...keys].sort(compareNatural).flatMap((k) => expected.get(k)!));
+      assert.equal(rows.chunksByHelper, 0);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+}
