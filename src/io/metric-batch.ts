@@ -106,11 +106,13 @@ async function localSource(inputs: RowInput[]): Promise<BatchSource> {
   };
 }
 
-function workerSource(inputs: RowInput[]): BatchSource {
+/** `ended` is called as soon as the worker has read everything (batches may still be queued here). */
+function workerSource(inputs: RowInput[], ended: () => void): BatchSource {
   const worker = startWorker(new URL('./metric-rows-worker.ts', import.meta.url), inputs);
   const queue: ReaderMessage[] = [];
   let waiting: ((message: ReaderMessage) => void) | null = null;
   const deliver = (message: ReaderMessage): void => {
+    if ('end' in message) ended();
     if (waiting) {
       const resume = waiting;
       waiting = null;
@@ -177,7 +179,8 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
   let read = 0;
   let rejected = 0;
   try {
-    source = threads === 2 ? workerSource(rowInputs) : await localSource(rowInputs);
+    // Once the reading thread is done, its core is free: the output's helper thread can start there.
+    source = threads === 2 ? workerSource(rowInputs, () => sorted.warmUp()) : await localSource(rowInputs);
     for (;;) {
       const batch = await source.next();
       if (batch === null) break;

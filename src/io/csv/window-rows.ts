@@ -124,6 +124,8 @@ export class WindowRows {
   private writes: Array<Promise<void>> = [];
   /** Bytes of the last spill, reused once its write is done. */
   private spare: ArrayBuffer | null = null;
+  /** The helper thread, once started (by warmUp or writeTo). */
+  private helper: TextHelper | null = null;
   count = 0;
   /** Chunks of text the helper thread made in the last writeTo. */
   chunksByHelper = 0;
@@ -335,6 +337,16 @@ export class WindowRows {
   }
 
   /**
+   * Starts the helper thread now, if writeTo may use one, so that it is
+   * ready when the text is to be made (a thread takes ~50-90 ms to start).
+   * Call when the rows are nearly all there: the reading thread has ended
+   * and its core is free.
+   */
+  warmUp(): void {
+    if (this.threads === 2 && availableParallelism() >= 2) this.helper ??= new TextHelper(this.helperModule);
+  }
+
+  /**
    * Writes every row, keys in natural order, to `out`; removes the spill
    * file. The text is made chunk by chunk, here and (for a large output
    * with `threads: 2`) in a helper thread, and written in order.
@@ -342,6 +354,8 @@ export class WindowRows {
   async writeTo(out: FileWriter): Promise<void> {
     let helper: TextHelper | null = null;
     this.chunksByHelper = 0;
+    const warm = this.helper;
+    this.helper = null;
     try {
       await Promise.all(this.writes);
       this.writes = [];
@@ -356,7 +370,10 @@ export class WindowRows {
       const source: PieceSource = { fd, memory, memoryStart };
       const formatter = new PieceFormatter(text);
       if (this.threads === 2 && chunkCount >= HELPER_FROM_CHUNKS && availableParallelism() >= 2) {
-        helper = new TextHelper(this.helperModule, { text, source, items, chunks, textBytes: TEXT_BYTES });
+        helper = warm ?? new TextHelper(this.helperModule);
+        helper.start({ text, source, items, chunks, textBytes: TEXT_BYTES });
+      } else {
+        await warm?.close();
       }
 
       // Chunk c's text, once claimed (by this thread or the helper); `made[c]` once it is there.
@@ -416,6 +433,8 @@ export class WindowRows {
 
   /** Removes the spill file (after writing, or when the rows are given up). */
   async discard(): Promise<void> {
+    await this.helper?.close();
+    this.helper = null;
     await Promise.allSettled(this.writes);
     this.writes = [];
     if (this.spillFile) await (await this.spillFile).close().catch(() => {});
@@ -432,8 +451,8 @@ class TextHelper {
   private failure: Error | null = null;
   readonly ready: Promise<void>;
 
-  constructor(module: URL, init: HelperInit) {
-    this.worker = startWorker(module, init);
+  constructor(module: URL) {
+    this.worker = startWorker(module, null);
     let started: () => void = () => {};
     let notStarted: (error: Error) => void = () => {};
     this.ready = new Promise<void>((resolve, reject) => {
@@ -460,6 +479,11 @@ class TextHelper {
     };
     this.worker.on('error', fail);
     this.worker.on('exit', (code) => fail(new Error(`the text helper thread stopped (exit code ${code})`)));
+  }
+
+  /** Gives the thread what to print; `ready` resolves once it has taken it. */
+  start(init: HelperInit): void {
+    this.worker.postMessage(init);
   }
 
   format(chunk: number, spare: ArrayBuffer | null): Promise<ChunkText> {

@@ -41,6 +41,8 @@ for (const threads of [1, 2] as const) {
       }
       assert.ok(pending.length > 10, 'spilled several times');
       assert.equal(rows.count, 2000);
+      // As the batch job does once its reading thread is done: the helper starts before writeTo.
+      rows.warmUp();
       const out = await FileWriter.create(join(dir, 'out.csv'));
       await rows.writeTo(out);
       await out.close();
@@ -97,3 +99,20 @@ for (const fixture of ['helper-exits.ts', 'helper-fails.ts']) {
     }
   });
 }
+
+test('WindowRows: a helper thread started ahead (warmUp) for an output too small to need it is stopped, not left running', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'sw-spill-'));
+  try {
+    const rows = new WindowRows({ digits: 2, size: 30_000, slide: 10_000, timeKind: () => 'time-of-day' }, { threads: 2 });
+    for (let i = 0; i < 100; i++) await rows.add('s_1', i * 10_000, i, i, '');
+    rows.warmUp();
+    const out = await FileWriter.create(join(dir, 'out.csv'));
+    await rows.writeTo(out);
+    await out.close();
+    assert.equal(readFileSync(join(dir, 'out.csv'), 'utf8').trim().split('\n').length, 100);
+    assert.equal(rows.chunksByHelper, 0);
+    // A thread left running would keep this test file's process alive: the runner would report it as never ending.
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+});
