@@ -1,8 +1,10 @@
-// `streamwatch job ...`: the batch jobs, files in, files out.
+// `streamwatch job ...`: the batch jobs, files in, files out. Each job's
+// modules are loaded when it runs (a job starts a few ms sooner without the
+// others' parsers).
 import { UsageError } from '../../errors.ts';
-import { LB_BATCH_JOB, nginxBatchJob, runLogBatch, type LogBatchSummary } from '../../io/log-batch.ts';
-import { runMetricBatch, type MetricBatchInput } from '../../io/metric-batch.ts';
-import { NGINX_GOALS, type NginxGoalName } from '../../jobs/nginx-goals.ts';
+import type { LogBatchSummary } from '../../io/log-batch.ts';
+import type { MetricBatchInput } from '../../io/metric-batch.ts';
+import type { NginxGoalName } from '../../jobs/nginx-goals.ts';
 import { defaultThresholds, METRIC_PAIR_JOBS, parseThreshold, type MetricPairJob, type Thresholds } from '../../jobs/metric-pairs.ts';
 import { flag, num, parse, required, str, type Parsed } from '../args.ts';
 import { finishLine, elapsedSince } from '../report.ts';
@@ -72,6 +74,7 @@ async function runMetricJob(job: MetricPairJob, argv: string[]): Promise<number>
     inputs = [{ path: first, sides: [a] }, { path: second, sides: [b] }];
   }
   const thresholds = readThresholds(job, parsed);
+  const { runMetricBatch } = await import('../../io/metric-batch.ts');
   const started = process.hrtime.bigint();
   const summary = await runMetricBatch({
     job,
@@ -117,6 +120,7 @@ async function runNginxJob(argv: string[]): Promise<number> {
     process.stdout.write(usage);
     return 0;
   }
+  const { NGINX_GOALS } = await import('../../jobs/nginx-goals.ts');
   const detector = required(parsed, 'detector');
   if (!Object.hasOwn(NGINX_GOALS, detector)) throw new UsageError(`--detector: '${detector}' is not one of ${Object.keys(NGINX_GOALS).join(', ')}`);
   const goal = NGINX_GOALS[detector as NginxGoalName];
@@ -126,6 +130,7 @@ async function runNginxJob(argv: string[]): Promise<number> {
   if (incidents !== undefined && goal.alert === null) throw new UsageError(`--incidents: ${goal.name} reports every window and has no incidents (ip-burst and host-4xx have)`);
   const serverName = str(parsed, 'server-name');
   if (serverName !== undefined && (serverName === '' || /[\s,]/.test(serverName))) throw new UsageError(`--server-name: '${serverName}' is not a host name`);
+  const { nginxBatchJob, runLogBatch } = await import('../../io/log-batch.ts');
   const started = process.hrtime.bigint();
   const summary = await runLogBatch({ job: nginxBatchJob(goal, serverName ?? null), input, out, rejects: str(parsed, 'rejects'), incidents });
   logSummaryLine(`nginx ${goal.name}`, summary, started, goal.alert !== null);
@@ -145,6 +150,7 @@ async function runLbSummaryJob(argv: string[]): Promise<number> {
   }
   const input = required(parsed, 'input');
   const out = required(parsed, 'out');
+  const { LB_BATCH_JOB, runLogBatch } = await import('../../io/log-batch.ts');
   const started = process.hrtime.bigint();
   const summary = await runLogBatch({ job: LB_BATCH_JOB, input, out, rejects: str(parsed, 'rejects') });
   logSummaryLine('lb-summary', summary, started, false);
