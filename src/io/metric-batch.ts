@@ -147,7 +147,9 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
   const bounded = Number.isFinite(lateness);
   let timeKind: TimeKind | null = null;
   const sorted = new WindowRows({ digits: job.digits, size: job.window.size, slide: job.window.slide, timeKind: () => timeKind ?? 'time-of-day' }, { threads });
+  /** Closed incidents, kept (to be sorted) only when they are to be written; counted either way. */
   const incidents: Incident[] = [];
+  let incidentCount = 0;
   /** Spills of output rows being written: reading goes on while one is written, and waits when a second comes. */
   const rowSpills: Array<Promise<void>> = [];
   const detector = new MetricPairDetector(job, { thresholds: options.thresholds, trimLeading: options.trimLeading, lateness, idleTimeout: Number.POSITIVE_INFINITY }, {
@@ -157,7 +159,9 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
       if (pending) rowSpills.push(pending);
     },
     incident: (incident, state) => {
-      if (state === 'closed') incidents.push(incident);
+      if (state !== 'closed') return;
+      incidentCount++;
+      if (options.incidents) incidents.push(incident);
     },
   });
 
@@ -215,7 +219,7 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
     await writeCsvFile(options.out, ['server_id', 'window_start', 'window_end', ...job.columns, 'alert'].join(','), (out) => sorted.writeTo(out));
     if (options.incidents) await writeIncidents(options.incidents, incidents, timeKind ?? 'time-of-day');
     await rejects?.close();
-    return { read, rejected, late: 0, written: sorted.count, incidents: incidents.length, passes: 1, threads };
+    return { read, rejected, late: 0, written: sorted.count, incidents: incidentCount, passes: 1, threads };
   } catch (error) {
     await rejects?.abort();
     await sorted.discard();
