@@ -11,14 +11,13 @@
 // only at the end: while reading, both cores are busy (one parses, one
 // windows), while at the end one would be idle, so the end's text is made
 // in chunks by this thread and a helper thread together (`threads: 2`),
-// then written in order. Binary pieces are also less than half the size of
+// then written in order. Binary pieces are also about half the size of
 // their text, so the spill file costs less to write and read back. Memory
 // stays flat however large the output or many the keys: one block, one or
 // two spills' bytes, and a few chunks of text.
 
-import { availableParallelism } from 'node:os';
 import { mkdtemp, open, rm, type FileHandle } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Worker } from 'node:worker_threads';
 import { formatUnits, type Units } from '../../engine/decimal.ts';
