@@ -79,6 +79,7 @@ async function runMetricJob(job: MetricPairJob, argv: string[]): Promise<number>
   const summary = await runMetricBatch({
     job,
     inputs,
+    steadyYoungGeneration: true,
     out,
     rejects: str(parsed, 'rejects'),
     incidents: str(parsed, 'incidents'),
