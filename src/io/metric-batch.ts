@@ -153,7 +153,7 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
   /** Closed incidents, kept (to be sorted) only when they are to be written; counted either way. */
   const incidents: Incident[] = [];
   let incidentCount = 0;
-  let spills = 0;
+  let spilled = false;
   /** Spills of output rows being written: reading goes on while one is written, and waits when a second comes. */
   const rowSpills: Array<Promise<void>> = [];
   const detector = new MetricPairDetector(job, { thresholds: options.thresholds, trimLeading: options.trimLeading, lateness, idleTimeout: Number.POSITIVE_INFINITY }, {
@@ -161,7 +161,8 @@ async function runPass(options: MetricBatchOptions, lateness: number, threads: 1
     row: (row) => {
       const pending = sorted.add(row.key, row.start, row.value0, row.value1, row.alert, row.keyNumber);
       if (pending) {
-        if (spills++ === 0 && options.steadyYoungGeneration) stopYoungGenerationGrowth();
+        if (!spilled && options.steadyYoungGeneration) stopYoungGenerationGrowth();
+        spilled = true;
         rowSpills.push(pending);
       }
     },
