@@ -27,6 +27,7 @@ import { MetricPairDetector } from '../jobs/metric-pair-detector.ts';
 import type { MetricPairJob, MetricSide, Thresholds } from '../jobs/metric-pairs.ts';
 import { csvLine } from './csv/fields.ts';
 import { FileWriter, writeCsvFile } from './csv/file-writer.ts';
+import { Mailbox } from './mailbox.ts';
 import { WindowRows } from './csv/window-rows.ts';
 import { startWorker } from './worker-boot.ts';
 import { MetricRowReader, rowArrays, transferList, type RowArrays, type RowBatch, type RowInput } from './metric-rows.ts';
@@ -112,24 +113,17 @@ async function localSource(inputs: RowInput[]): Promise<BatchSource> {
 /** `ended` is called as soon as the worker has read everything (batches may still be queued here). */
 function workerSource(inputs: RowInput[], ended: () => void): BatchSource {
   const worker = startWorker(new URL('./metric-rows-worker.ts', import.meta.url), inputs);
-  const queue: ReaderMessage[] = [];
-  let waiting: ((message: ReaderMessage) => void) | null = null;
+  const messages = new Mailbox<ReaderMessage>();
   const deliver = (message: ReaderMessage): void => {
     if ('end' in message) ended();
-    if (waiting) {
-      const resume = waiting;
-      waiting = null;
-      resume(message);
-    } else {
-      queue.push(message);
-    }
+    messages.put(message);
   };
   worker.on('message', deliver);
   worker.on('error', (error) => deliver({ error: { code: null, message: error.stack ?? error.message } }));
   worker.on('exit', (code) => deliver({ error: { code: null, message: `the reading thread stopped (exit code ${code})` } }));
   return {
     async next() {
-      const message = queue.shift() ?? (await new Promise<ReaderMessage>((resolve) => (waiting = resolve)));
+      const message = await messages.take();
       if ('batch' in message) return message.batch;
       if ('end' in message) return null;
       const { code, message: text } = message.error;

@@ -225,11 +225,6 @@ export class MetricRowReader {
     return batch;
   }
 
-  /** Whether input i feeds both sides (each row has two values) rather than one. */
-  static feedsBoth(spec: RowInput): boolean {
-    return spec.sides[0] !== null && spec.sides[1] !== null;
-  }
-
   async close(): Promise<void> {
     await Promise.all(this.inputs.map((i) => i.reader.close()));
   }

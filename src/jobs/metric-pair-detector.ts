@@ -109,17 +109,13 @@ export class MetricPairDetector {
   /** One side's value for (key, instant), read from `partition` (any name unique per input). */
   add(partition: string, side: 0 | 1, key: string, instant: number, units: Units, scale: number, wallNow: number): AddOutcome {
     this.clock.observe(partition, instant, wallNow);
-    const outcome = this.windows.add(key, side, instant, units, scale);
-    if (outcome === 0 && this.watchSilence) this.silence.observe(key, instant, this.onSilence);
-    return outcome;
+    return this.added(this.windows.add(key, side, instant, units, scale), key, instant);
   }
 
   /** Both sides' values for (key, instant) from one record: the same as `add` for side 0, then for side 1. */
   addPair(partition: string, key: string, instant: number, units0: Units, scale0: number, units1: Units, scale1: number, wallNow: number): AddOutcome {
     this.clock.observe(partition, instant, wallNow);
-    const outcome = this.windows.addPair(key, instant, units0, scale0, units1, scale1);
-    if (outcome === 0 && this.watchSilence) this.silence.observe(key, instant, this.onSilence);
-    return outcome;
+    return this.added(this.windows.addPair(key, instant, units0, scale0, units1, scale1), key, instant);
   }
 
   /**
@@ -137,14 +133,16 @@ export class MetricPairDetector {
   }
 
   addTo(handle: KeyHandle, side: 0 | 1, instant: number, units: Units, scale: number): AddOutcome {
-    const outcome = this.windows.addTo(handle, side, instant, units, scale);
-    if (outcome === 0 && this.watchSilence) this.silence.observe(handle.key, instant, this.onSilence);
-    return outcome;
+    return this.added(this.windows.addTo(handle, side, instant, units, scale), handle.key, instant);
   }
 
   addPairTo(handle: KeyHandle, instant: number, units0: Units, scale0: number, units1: Units, scale1: number): AddOutcome {
-    const outcome = this.windows.addPairTo(handle, instant, units0, scale0, units1, scale1);
-    if (outcome === 0 && this.watchSilence) this.silence.observe(handle.key, instant, this.onSilence);
+    return this.added(this.windows.addPairTo(handle, instant, units0, scale0, units1, scale1), handle.key, instant);
+  }
+
+  /** After a record was added (outcome 0) to `key`'s windows: the silence watch hears of it. */
+  private added(outcome: AddOutcome, key: string, instant: number): AddOutcome {
+    if (outcome === 0 && this.watchSilence) this.silence.observe(key, instant, this.onSilence);
     return outcome;
   }
 

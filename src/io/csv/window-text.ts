@@ -233,7 +233,7 @@ export function textBuffer(spare: ArrayBuffer | null | undefined, bytes: number)
 }
 
 /** A buffer of its own ArrayBuffer (transferable), at least `needed` bytes, holding text[0, used). */
-export function grown(text: Buffer, used: number, needed: number): Buffer {
+function grown(text: Buffer, used: number, needed: number): Buffer {
   const bigger = Buffer.allocUnsafeSlow(Math.max(text.length * 2, needed));
   text.copy(bigger, 0, 0, used);
   return bigger;
